@@ -1,0 +1,43 @@
+# classit: `make reproduce` runs the study (demo profile by default), `make test` runs the tests.
+# Both set up the virtual environment first, so each works alone on a fresh machine.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PROFILE ?= demo
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The CPU wheel of this torch lies on the CI machine's disk; on a GPU machine the same pin fetches
+# the CUDA build from PyPI. Override (e.g. TORCH_SPEC='torch==2.13.0+cu128') to pick another.
+TORCH_SPEC ?= torch==2.13.0
+STAMP := $(VENV)/.setup-stamp
+CLASSIT_DATA ?= $(abspath ../shared/data)
+export CLASSIT_DATA
+
+.PHONY: help setup reproduce test lab clean
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@echo "  PROFILE=demo|small|paper (default demo); CLASSIT_DATA=$(CLASSIT_DATA)"
+
+setup: $(STAMP)  ## create .venv and install classit_utils with its dev extras (quick when nothing changed)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH_SPEC)"
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+reproduce: setup  ## run the notebooks of PROFILE in order with papermill (stages already done are skipped)
+	$(PY) -m classit_utils.pipeline run --profile $(PROFILE)
+
+test: setup  ## run the test suite (tiny models, data subsets, one papermill smoke run)
+	$(PY) -m pytest -q
+
+lab: setup  ## open JupyterLab on the notebooks
+	$(PY) -m pip install -q -e ".[dev,lab]"
+	$(VENV)/bin/jupyter lab notebooks
+
+clean:  ## remove generated runs (keeps .venv and figures)
+	rm -rf runs

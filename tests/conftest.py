@@ -1,0 +1,35 @@
+"""Shared fixtures: the real data root (skipped with a reason when unset) and a tiny tokenizer."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SKIP_REASON = "CLASSIT_DATA is not set (point it at the shared data folder; .ci/run sets it)"
+
+# Hand-made text for tiny tokenizers: the project's own sentences.
+TINY_TEXT = [
+    "The cat sat on the mat.", "A dog ran to the park and the cat ran after it.",
+    "She reads a book about birds.", "They sing songs in the morning.",
+    "The small bird flies over the tall tree.", "We eat bread and drink milk.",
+    "Where is the red ball?", "The ball is under the bed.",
+] * 20
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    root = os.environ.get("CLASSIT_DATA")
+    if not root:
+        pytest.skip(SKIP_REASON)
+    path = Path(root)
+    if not path.is_dir():
+        pytest.skip(f"CLASSIT_DATA={root} is not a folder")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_tok():
+    from classit_utils.tokenizer import train_tokenizer
+    return train_tokenizer(TINY_TEXT, vocab_size=300, min_frequency=1)
