@@ -281,6 +281,8 @@ class Holdout:
     """Text that instruction tuning reuses, to be removed from pretraining."""
     doc_ids: frozenset[str] = frozenset()   # whole documents (Wikipedia articles used for QA)
     lines: frozenset[str] = frozenset()     # normalized lines (Switchboard utterances used in pairs)
+    line_sources: frozenset[str] = frozenset({"switchboard"})  # sources the lines are matched in: a
+    # "Yeah." in BNC is not Switchboard text, so only the IT pairs' own source loses lines
 
 
 def apply_holdout(docs: list[Document], holdout: Holdout) -> tuple[list[Document], Counter]:
@@ -290,7 +292,7 @@ def apply_holdout(docs: list[Document], holdout: Holdout) -> tuple[list[Document
         if d.doc_id in holdout.doc_ids:
             removed[d.source] += d.words
             continue
-        if holdout.lines:
+        if holdout.lines and d.source in holdout.line_sources:
             lines = d.text.split("\n")
             keep = [ln for ln in lines if normalize_line(ln) not in holdout.lines]
             if len(keep) != len(lines):

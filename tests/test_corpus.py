@@ -83,6 +83,9 @@ def test_holdout_removes_docs_and_lines():
     assert [d.doc_id for d in kept] == ["simple_wiki:1", "switchboard:0"]
     assert kept[1].text == "Hello there.\nFine thanks."
     assert removed == {"simple_wiki": 4, "switchboard": 3}
+    other = C.Document("bnc_spoken", "bnc_spoken:0", "How are you?\nGood.")
+    kept, removed = C.apply_holdout([other], C.Holdout(lines=frozenset({"how are you?"})))
+    assert kept == [other] and not removed      # only the IT pairs' own source loses lines
 
 
 def test_fit_budget_trims_each_source_by_the_same_share():
