@@ -169,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--force", nargs="*", default=(), help="stages to rerun even if unchanged")
     r.add_argument("--only", nargs="*", default=(), help="run only these stages")
     args = ap.parse_args(argv)
+    import logging
+    logging.basicConfig(level=logging.INFO, format="%(message)s")   # papermill streams cell output here
+    for noisy in ("traitlets", "asyncio", "blib2to3", "filelock", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     from papermill.exceptions import PapermillExecutionError
     from .corpus import DataError
     try:
