@@ -1,0 +1,207 @@
+"""The study's figures (seaborn on matplotlib). Every function takes a tidy table of a `stats` schema and
+returns a `matplotlib.figure.Figure`, built without pyplot (no global state, shown once in a notebook);
+`save_figure` writes it as PNG and PDF, atomically, under `figures/<profile>/` (`figure_dir`).
+
+| function | input | figure |
+|---|---|---|
+| `plot_zscores` | `zscores(...)` output | box + strip of per-task z per condition, one panel per size |
+| `plot_effects` | `EFFECTS` rows (one scale) | point + interval per task and comparison, zero line, panel per size |
+| `plot_loss_curves` | `LOSS_CURVES` | loss against step per run, one panel per phase (pretraining, IT) |
+| `plot_blimp_heatmap` | `ZERO_SHOT_ITEMS` | accuracy (%) per paradigm (rows) x model (columns) |
+| `plot_reading` | `READING_DELTAS` | ΔR² per model, bars per measure |
+"""
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib import MatplotlibDeprecationWarning
+from matplotlib.figure import Figure
+
+from . import records
+from .stats import CONDITIONS, EFFECTS, LOSS_CURVES, READING_DELTAS, ZERO_SHOT_ITEMS
+
+__all__ = ["figure_dir", "save_figure", "plot_zscores", "plot_effects", "plot_loss_curves", "plot_blimp_heatmap",
+           "plot_reading", "model_order"]
+
+
+def figure_dir(profile: str, root: str | Path | None = None) -> Path:
+    """`figures/<profile>/` under the repository root (or `root`)."""
+    return Path(root if root is not None else records.REPO_ROOT / "figures") / profile
+
+
+def save_figure(fig: Figure, out_dir: str | Path, name: str, dpi: int = 200,
+                formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
+    """Write `fig` as `<out_dir>/<name>.png` and `.pdf` (temp file, then rename); returns the paths.
+    Date and software metadata are left out, so the same figure gives the same bytes."""
+    paths = []
+    for fmt in formats:
+        buf = io.BytesIO()
+        meta = {"CreationDate": None} if fmt == "pdf" else {"Software": None} if fmt == "png" else None
+        fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight", metadata=meta)
+        paths.append(records.atomic_write_bytes(Path(out_dir) / f"{name}.{fmt}", buf.getvalue()))
+    return paths
+
+
+def _conditions(values: pd.Series) -> list[str]:
+    rank = {c: i for i, c in enumerate(CONDITIONS)}
+    return sorted(set(values), key=lambda c: (rank.get(c, len(rank)), c))
+
+
+def _sizes(values: pd.Series) -> list[str]:
+    return sorted(set(values), key=str)
+
+
+def model_order(df: pd.DataFrame) -> list[str]:
+    """Models sorted by size, then the study's condition order, then name."""
+    rank = {c: i for i, c in enumerate(CONDITIONS)}
+    m = df[["model", "size", "condition"]].drop_duplicates("model")
+    m = m.assign(_r=m["condition"].map(lambda c: rank.get(c, len(rank))), _s=m["size"].astype(str))
+    return list(m.sort_values(["_s", "_r", "model"])["model"])
+
+
+def _panels(n: int, width: float, height: float, sharey: bool = True) -> tuple[Figure, list]:
+    fig = Figure(figsize=(width * n, height), layout="constrained")
+    axes = fig.subplots(1, n, sharey=sharey, squeeze=False)[0]
+    return fig, list(axes)
+
+
+def plot_zscores(z: pd.DataFrame, value: str = "z", title: str | None = None) -> Figure:
+    """Distribution of per-task z-scores per condition: a box (median, IQR) and one point per task, one
+    panel per size. Input: `stats.zscores(summary)`."""
+    sizes = _sizes(z["size"])
+    order = _conditions(z["condition"])
+    fig, axes = _panels(len(sizes), 1.0 + 0.8 * len(order), 3.6)
+    for ax, size in zip(axes, sizes):
+        sub = z[z["size"] == size]
+        with warnings.catch_warnings():      # seaborn 0.13 passes matplotlib 3.11 a deprecated `vert`
+            warnings.simplefilter("ignore", MatplotlibDeprecationWarning)
+            sns.boxplot(data=sub, x="condition", y=value, order=order, ax=ax, color="0.85", showfliers=False,
+                        width=0.6)
+        state = np.random.get_state()        # seaborn jitters with the global generator: fix it, then restore
+        np.random.seed(0)
+        try:
+            sns.stripplot(data=sub, x="condition", y=value, order=order, ax=ax, color="0.2", size=3.5, jitter=0.15)
+        finally:
+            np.random.set_state(state)
+        ax.axhline(0, color="0.5", lw=0.8, ls="--")
+        ax.set_title(f"{size}")
+        ax.set_xlabel("")
+        ax.tick_params(axis="x", rotation=30)
+    axes[0].set_ylabel(f"{value} (per task, across models)")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_effects(effects: pd.DataFrame, title: str | None = None, tasks: Sequence[str] | None = None) -> Figure:
+    """Effects vs the reference with their intervals: per task (rows; 'pooled' last) one point and error bar
+    per comparison, a zero line, one panel per size. Input: `EFFECTS` rows of one scale (e.g. the output of
+    `finetune_effects` or `zero_shot_effects`)."""
+    EFFECTS.validate(effects)
+    scales = effects["scale"].unique()
+    if len(scales) != 1:
+        raise ValueError(f"plot_effects: one scale per figure, got {', '.join(map(str, scales))}")
+    sizes = _sizes(effects["size"])
+    tasks = list(tasks) if tasks is not None else (
+        sorted(t for t in effects["task"].unique() if t != "pooled")
+        + (["pooled"] if (effects["task"] == "pooled").any() else []))
+    comps = list(dict.fromkeys(effects["comparison"]))
+    colors = sns.color_palette("colorblind", len(comps))
+    step = 0.7 / max(len(comps), 1)
+    offsets = (np.arange(len(comps)) - (len(comps) - 1) / 2) * step
+    fig, axes = _panels(len(sizes), 4.2, 0.9 + 0.45 * len(tasks) * max(1, len(comps)) ** 0.5)
+    ypos = {t: i for i, t in enumerate(tasks)}
+    for ax, size in zip(axes, sizes):
+        sub = effects[(effects["size"] == size) & effects["task"].isin(ypos)]
+        for comp, off, color in zip(comps, offsets, colors):
+            e = sub[sub["comparison"] == comp]
+            y = e["task"].map(ypos).to_numpy(float) + off
+            est = e["estimate"].to_numpy(float)
+            err = np.vstack([est - e["ci_low"].to_numpy(float), e["ci_high"].to_numpy(float) - est])
+            ax.errorbar(est, y, xerr=err, fmt="o", ms=4, capsize=2, color=color, label=comp)
+        ax.axvline(0, color="0.4", lw=0.8, ls="--")
+        ax.set_yticks(range(len(tasks)), tasks)
+        ax.set_ylim(len(tasks) - 0.5, -0.5)
+        ax.set_title(f"{size}")
+        ax.set_xlabel(f"effect ({scales[0]})")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(comps), 3), fontsize="small")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_loss_curves(curves: pd.DataFrame, logy: bool = False, title: str | None = None) -> Figure:
+    """Loss against step, one line per run (runs in order of appearance), one panel per phase. Input:
+    `LOSS_CURVES` (`run, step, loss, phase`)."""
+    LOSS_CURVES.validate(curves)
+    phases = list(dict.fromkeys(curves["phase"]))
+    fig, axes = _panels(len(phases), 4.5, 3.4, sharey=False)
+    for ax, phase in zip(axes, phases):
+        sub = curves[curves["phase"] == phase].sort_values(["run", "step"])
+        runs = list(dict.fromkeys(sub["run"]))
+        for run, color in zip(runs, sns.color_palette("colorblind", len(runs))):
+            r = sub[sub["run"] == run]
+            ax.plot(r["step"], r["loss"], lw=1.2, color=color, label=str(run))
+        if logy:
+            ax.set_yscale("log")
+        ax.set_title(str(phase))
+        ax.set_xlabel("step")
+        ax.legend(fontsize="small")
+    axes[0].set_ylabel("loss")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_blimp_heatmap(items: pd.DataFrame, task: str = "blimp", title: str | None = None) -> Figure:
+    """Accuracy (%) per BLiMP paradigm (rows, grouped by a `phenomenon` column when the items have one)
+    and model (columns, by size then condition). Input: `ZERO_SHOT_ITEMS` (other tasks are ignored)."""
+    ZERO_SHOT_ITEMS.validate(items)
+    sub = items[items["task"] == task]
+    if sub.empty:
+        raise ValueError(f"plot_blimp_heatmap: no items of task {task!r}")
+    acc = sub.pivot_table(index="subtask", columns="model", values="correct", aggfunc="mean") * 100
+    acc = acc[model_order(sub)]
+    if "phenomenon" in sub:
+        ph = sub.groupby("subtask")["phenomenon"].first()
+        rows = sorted(acc.index, key=lambda s: (str(ph[s]), s))
+        acc = acc.loc[rows]
+        acc.index = [f"{ph[s]}: {s}" for s in rows]
+    fig = Figure(figsize=(3.0 + 0.5 * acc.shape[1], 2.6 + 0.24 * acc.shape[0]), layout="constrained")
+    ax = fig.subplots()
+    sns.heatmap(acc, ax=ax, vmin=0, vmax=100, cmap="viridis", cbar_kws={"label": "accuracy (%)"},
+                annot=acc.shape[0] * acc.shape[1] <= 200, fmt=".0f", annot_kws={"fontsize": 6})
+    ax.set_xlabel("model")
+    ax.set_ylabel("paradigm")
+    ax.tick_params(axis="x", rotation=45)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
+    ax.set_title(title or f"{task}: accuracy per paradigm")
+    return fig
+
+
+def plot_reading(deltas: pd.DataFrame, title: str | None = None) -> Figure:
+    """ΔR² per model (bars; one colour per measure, mean over rows of a model x measure). Input:
+    `READING_DELTAS`."""
+    READING_DELTAS.validate(deltas)
+    order = model_order(deltas)
+    measures = list(dict.fromkeys(deltas["measure"]))
+    fig = Figure(figsize=(1.5 + 0.6 * len(order) * max(1, len(measures)) ** 0.5, 3.6), layout="constrained")
+    ax = fig.subplots()
+    sns.barplot(data=deltas, x="model", y="delta_r2", hue="measure", order=order, hue_order=measures,
+                errorbar=None, ax=ax, palette=sns.color_palette("colorblind", len(measures)))
+    ax.axhline(0, color="0.4", lw=0.8)
+    ax.set_ylabel("ΔR²")
+    ax.set_xlabel("")
+    ax.tick_params(axis="x", rotation=45)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
+    ax.set_title(title or "reading: ΔR² per model")
+    return fig
