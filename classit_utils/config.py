@@ -99,6 +99,48 @@ class CurriculaConfig(Section):
         return self
 
 
+def _check_train(train: dict[str, Any], section: str) -> None:
+    from .train import TrainConfig
+    TrainConfig.from_dict(train, section)           # raises "<section>.<key>: ..."
+
+
+class PretrainConfig(Section):
+    """Pretraining runs: one model per size, `train` as classit_utils.train.TrainConfig."""
+    sizes: tuple[str, ...] = ("100m", "140m")
+    model: dict[str, Any] = {}      # ModelConfig overrides (shapes, tie_embeddings, max_position_embeddings)
+    train: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _valid(self) -> "PretrainConfig":
+        from .modeling import PRESETS, ModelConfig
+        if not self.sizes:
+            raise ValueError("sizes: at least one size is needed")
+        for size in self.sizes:
+            if size not in PRESETS:
+                raise ValueError(f"sizes: unknown size {size!r} (known: {', '.join(PRESETS)})")
+            ModelConfig.from_dict({**self.model, "size": size})
+        _check_train(self.train, "train")
+        return self
+
+
+class TuningConfig(Section):
+    """Instruction tuning of every pretrained size on each curriculum; `train.epochs` is per phase."""
+    curricula: tuple[str, ...] = CURRICULA
+    reply_only_loss: bool = True
+    max_length: int | None = Field(None, ge=8)
+    group_by_length: bool = False
+    eval_batch_size: int = Field(16, ge=1)
+    train: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _valid(self) -> "TuningConfig":
+        for n in self.curricula:
+            if n not in CURRICULA:
+                raise ValueError(f"curricula: unknown curriculum {n!r} (known: {', '.join(CURRICULA)})")
+        _check_train(self.train, "train")
+        return self
+
+
 class StudyConfig(Section):
     profile: str
     seed: int = 0
@@ -110,11 +152,19 @@ class StudyConfig(Section):
     instruct: InstructConfig = InstructConfig()
     curricula: CurriculaConfig = CurriculaConfig()
     # Sections of later stages, validated by their own modules.
-    pretrain: dict[str, Any] = {}
-    tuning: dict[str, Any] = {}
+    pretrain: PretrainConfig = PretrainConfig()
+    tuning: TuningConfig = TuningConfig()
     evaluation: dict[str, Any] = {}
     finetune: dict[str, Any] = {}
     statistics: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _tuning_uses_built_curricula(self) -> "StudyConfig":
+        missing = [n for n in self.tuning.curricula if n not in self.curricula.names]
+        if missing:
+            raise ValueError(f"tuning.curricula: {', '.join(missing)} not built by the data stage "
+                             f"(curricula.names: {', '.join(self.curricula.names)})")
+        return self
 
     @property
     def data_dir(self) -> Path:

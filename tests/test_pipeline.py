@@ -32,10 +32,14 @@ def test_a_params_change_reruns_exactly_the_stages_that_read_it():
     after = _keys(changed)
     assert all(after[k] != base[k] for k in base)           # every stage reads the data stage's output
     later_only = copy.deepcopy(DEMO)
-    later_only["pretrain"] = {"note": "changed"}
+    later_only["pretrain"]["train"]["lr"] = 1e-3
     k2 = _keys(later_only)
     assert k2["00_data"] == base["00_data"]
     assert all(k2[k] != base[k] for k in base if k != "00_data")
+    tuning_only = copy.deepcopy(DEMO)
+    tuning_only["tuning"]["train"]["lr"] = 1e-4
+    k3 = _keys(tuning_only)
+    assert [k for k in base if k3[k] != base[k]] == ["02_instruction_tuning"]
 
 
 def tiny_params(tmp_path: Path) -> Path:
@@ -46,6 +50,14 @@ def tiny_params(tmp_path: Path) -> Path:
     raw["demo"] = {"seed": 0, "words_per_source": 4000, "swda_dialogues": 12}
     raw["corpus"]["budget_words"] = 30_000
     raw["tokenizer"].update(vocab_size=500, block_size=32)
+    raw["pretrain"]["train"].update(epochs=1, max_steps=6, micro_batch_size=8, warmup_steps=2,
+                                    eval_interval=3, checkpoint_interval=3, log_interval=1,
+                                    checkpoint_words=[500])
+    raw["tuning"]["train"].update(epochs=1, micro_batch_size=8, warmup_steps=1, eval_interval=0,
+                                  checkpoint_interval=0, log_interval=1)
+    raw["tuning"]["curricula"] = ["conv", "seq_qa_conv"]
+    raw["instruct"]["conv"]["max_pairs"] = 24
+    raw["instruct"]["qa"]["max_pairs"] = 16
     path = tmp_path / "smoke.yaml"
     path.write_text(yaml.safe_dump(raw))
     return path
@@ -64,6 +76,16 @@ def test_notebook_chain_runs_and_second_run_skips(tmp_path):
     assert mm["it_pairs"]["conv/train"] > 0 and mm["it_pairs"]["qa/train"] > 0
     assert set(mm["curricula"]) == {"conv", "qa", "merged", "seq_conv_qa", "seq_qa_conv"}
     assert mm["curricula"]["merged"] == [mm["curricula"]["conv"][0] + mm["curricula"]["qa"][0]]
+    pre = json.loads((tmp_path / "run" / "01_pretrain" / "metrics.json").read_text())["metrics"]
+    assert [(m["size"], m["steps"]) for m in pre["models"]] == [("tiny", 6)]
+    assert pre["models"][0]["val_loss"] > 0 and pre["models"][0]["parameters"] > 0
+    from classit_utils.train import checkpoint_name
+    assert (tmp_path / "run" / "01_pretrain" / "tiny" / checkpoint_name(500) / "config.json").exists()
+    it = json.loads((tmp_path / "run" / "02_instruction_tuning" / "metrics.json").read_text())["metrics"]
+    assert it["models"] == ["classit-tiny-base", "classit-tiny-conv", "classit-tiny-seq_qa_conv"]
+    losses = it["reply_loss"]
+    # tuning on conversational pairs lowers the reply loss on held-out conversational pairs
+    assert losses["classit-tiny-conv/conv"] < losses["classit-tiny-base/conv"]
     assert (tmp_path / "run" / "notebooks" / "00_data.ipynb").exists()
     assert (tmp_path / "run" / "appendix" / "00_data.html").stat().st_size > 10_000
     assert "00_data" in (tmp_path / "run" / "appendix" / "index.html").read_text()

@@ -1,0 +1,173 @@
+"""The training stages (notebooks 01_pretrain and 02_instruction_tuning) as functions.
+
+Layout under the run folder:
+
+    01_pretrain/<size>/                    train_log.jsonl, ckpt.pt, chck_<N>M/, final/ (HF folder)
+    02_instruction_tuning/<size>-<curriculum>/   the same for each tuned condition
+    models.json                            the study's models: name, size, condition, HF folder
+
+A run folder carries `run_key.json`, the hash of everything its result depends on (data-stage
+outputs, model and training params, the base model for tuning). A rerun with the same key resumes
+from its checkpoint (or finds it finished); a changed key moves the old folder aside as
+`<name>.stale-<key>` (nothing computed is deleted) and starts afresh.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from .checkpoint import read_jsonl
+from .config import StudyConfig
+from .datastage import load_curriculum, load_it_sets, stage_dir as data_dir
+from .instruct import curriculum_examples, encode_pair
+from .modeling import ModelConfig, count_parameters
+from .records import atomic_write_json
+from .train import TrainConfig, instruction_tune, pretrain, reply_token_loss
+from .tokenizer import load_tokenizer
+
+BASE = "base"
+
+
+def model_name(size: str, condition: str) -> str:
+    """The study's name of a model: its size and curriculum (`base` for the untuned control)."""
+    return f"classit-{size}-{condition}"
+
+
+def pretrain_dir(cfg: StudyConfig, size: str) -> Path:
+    return cfg.run_dir / "01_pretrain" / size
+
+
+def tuning_dir(cfg: StudyConfig, size: str, curriculum: str) -> Path:
+    return cfg.run_dir / "02_instruction_tuning" / f"{size}-{curriculum}"
+
+
+def _hash_files(*paths: Path) -> str:
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(p.name.encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+def _prepare(out: Path, key: dict) -> None:
+    """Keep `out` if it was made with the same key, else move it aside and start empty."""
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    key_file = out / "run_key.json"
+    if out.exists():
+        old = json.loads(key_file.read_text()).get("digest") if key_file.exists() else "unknown"
+        if old == digest:
+            return
+        shutil.move(str(out), str(out.with_name(f"{out.name}.stale-{old}")))
+    out.mkdir(parents=True)
+    atomic_write_json(key_file, {"digest": digest, "key": key})
+
+
+def model_config(cfg: StudyConfig, size: str, vocab_size: int) -> ModelConfig:
+    return ModelConfig.from_dict({**cfg.pretrain.model, "size": size, "vocab_size": vocab_size})
+
+
+def run_pretraining(cfg: StudyConfig, size: str, stop_at_step: int | None = None):
+    """Pretrain one size on the data stage's shards (resuming where a previous run stopped)."""
+    shards = data_dir(cfg) / "shards"
+    tok = load_tokenizer(data_dir(cfg) / "tokenizer")
+    mcfg = model_config(cfg, size, len(tok))
+    tcfg = TrainConfig.from_dict({"seed": cfg.seed, **cfg.pretrain.train}, "pretrain.train")
+    out = pretrain_dir(cfg, size)
+    _prepare(out, {"data": _hash_files(shards / "meta.json", data_dir(cfg) / "tokenizer" / "tokenizer.json"),
+                   "model": mcfg.to_dict(), "train": tcfg.to_dict()})
+    return pretrain(shards, mcfg, tcfg, out, tokenizer=tok, stop_at_step=stop_at_step)
+
+
+def heldout_examples(cfg: StudyConfig, tok) -> dict[str, list]:
+    """Tokenized held-out pairs of each IT set, for reply-token loss before and after tuning."""
+    out = {}
+    for name, df in load_it_sets(data_dir(cfg)).items():
+        held = df[df.split == "heldout"]
+        if len(held):
+            out[name] = [encode_pair(tok, p, r) for p, r in zip(held.prompt, held.reply)]
+    return out
+
+
+def run_tuning(cfg: StudyConfig, size: str, curriculum: str, stop_at_step: int | None = None):
+    """Tune the pretrained `size` model on one curriculum (its phases in order)."""
+    base = pretrain_dir(cfg, size) / "final"
+    if not (base / "config.json").exists():
+        raise FileNotFoundError(f"{base}: no pretrained model; run 01_pretrain first")
+    tok = load_tokenizer(base)
+    manifest = load_curriculum(data_dir(cfg), curriculum)
+    sets = load_it_sets(data_dir(cfg))
+    phases = curriculum_examples(manifest, sets, tok)
+    val = [ex for exs in heldout_examples(cfg, tok).values() for ex in exs] or None
+    tcfg = TrainConfig.from_dict({"seed": cfg.seed, **cfg.tuning.train}, "tuning.train")
+    out = tuning_dir(cfg, size, curriculum)
+    t = cfg.tuning
+    _prepare(out, {"base": _hash_files(base / "model.safetensors"), "manifest": hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest(),
+                   "train": tcfg.to_dict(), "reply_only_loss": t.reply_only_loss, "max_length": t.max_length,
+                   "group_by_length": t.group_by_length})
+    return instruction_tune(base, phases, tcfg, out, tokenizer=tok, reply_only_loss=t.reply_only_loss,
+                            phase_names=[p["name"] for p in manifest["phases"]], val_examples=val,
+                            max_length=t.max_length, group_by_length=t.group_by_length,
+                            stop_at_step=stop_at_step)
+
+
+def models(cfg: StudyConfig) -> pd.DataFrame:
+    """Every model of the study that exists: base per size, then each tuned condition."""
+    rows = []
+    for size in cfg.pretrain.sizes:
+        candidates = [(BASE, pretrain_dir(cfg, size) / "final")]
+        candidates += [(c, tuning_dir(cfg, size, c) / "final") for c in cfg.tuning.curricula]
+        rows += [{"model": model_name(size, cond), "size": size, "condition": cond, "path": str(path)}
+                 for cond, path in candidates if (path / "config.json").exists()]
+    return pd.DataFrame(rows, columns=["model", "size", "condition", "path"])
+
+
+def write_registry(cfg: StudyConfig) -> Path:
+    return atomic_write_json(cfg.run_dir / "models.json", models(cfg).to_dict(orient="records"))
+
+
+def read_registry(cfg: StudyConfig) -> pd.DataFrame:
+    path = cfg.run_dir / "models.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no model registry; run 01_pretrain and 02_instruction_tuning first")
+    return pd.DataFrame(json.loads(path.read_text()))
+
+
+def loss_curves(runs: dict[str, Path]) -> pd.DataFrame:
+    """Training log rows of several runs: run, step, loss, val_loss, phase (name), lr, tokens/s."""
+    frames = []
+    for run, path in runs.items():
+        rows = read_jsonl(Path(path) / "train_log.jsonl") if (Path(path) / "train_log.jsonl").exists() else []
+        if rows:
+            df = pd.DataFrame(rows)
+            df["run"] = run
+            df["phase"] = df.get("phase_name", df.get("phase"))
+            frames.append(df)
+    if not frames:
+        return pd.DataFrame(columns=["run", "step", "loss", "phase"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def reply_losses(cfg: StudyConfig) -> pd.DataFrame:
+    """Reply-token loss on the held-out conversational and QA pairs for every model."""
+    from transformers import AutoModelForCausalLM
+    rows = []
+    for m in models(cfg).itertuples():
+        tok = load_tokenizer(m.path)
+        model = AutoModelForCausalLM.from_pretrained(m.path)
+        for name, exs in heldout_examples(cfg, tok).items():
+            rows.append({"model": m.model, "size": m.size, "condition": m.condition, "heldout": name,
+                         "pairs": len(exs), "reply_loss": reply_token_loss(model, exs, cfg.tuning.eval_batch_size)})
+    return pd.DataFrame(rows)
+
+
+def parameter_table(cfg: StudyConfig) -> pd.DataFrame:
+    from transformers import AutoModelForCausalLM
+    rows = []
+    for size in cfg.pretrain.sizes:
+        path = pretrain_dir(cfg, size) / "final"
+        if (path / "config.json").exists():
+            rows.append({"size": size, "parameters": count_parameters(AutoModelForCausalLM.from_pretrained(path))})
+    return pd.DataFrame(rows)

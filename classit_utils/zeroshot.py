@@ -1,0 +1,189 @@
+"""Run zero-shot tasks on one model: score, evaluate, and write results where the BabyLM pipeline puts them.
+
+Layout (the pipeline's `results/<model>/<revision>/zero_shot/<backend>/<task>/<dataset>/`, backend `causal`;
+`<model>` is the model folder's stem, as `collate_preds.py` uses it):
+
+    <out>/<model>/<revision>/zero_shot/causal/
+        summary.json                       every task run so far: metric, score, sub-scores, n, counts,
+                                           size check, wall time, settings, provenance (git hash, ...), model
+        blimp/blimp_fast/                  (blimp/supplement_fast, ewok/ewok_fast, entity_tracking/<folder>,
+            predictions.json               wug_adj/wug_adj_nominalization, wug_past/wug_past_tense,
+            results.json                   comps/comps; reading/ has no dataset level, as in the pipeline)
+            items.parquet
+- `predictions.json`: the official format (see `classit_utils.tasks`), what `collate_preds.py` reads;
+- `results.json`: this task's summary entry plus its spec (folder, fields, scored span, metric, aggregation);
+- `items.parquet`: one row per item: uid, source (`file:line`), candidate log-probs, token counts, the
+  per-token log-probs, prediction, correctness, and the item's metadata.
+`summary.json` is merged with an existing one of the same variant (tasks run later are added or replaced),
+so tasks can be run one at a time; a run of the other variant starts a new summary (each task folder's
+`results.json` stays).
+"""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import pandas as pd
+import torch
+
+from . import records
+from .scoring import Score, resolve_device, score_requests
+from .tasks import TASK_NAMES, Item, MissingData, TaskResult, TaskSpec, check_sizes, get_task
+
+log = logging.getLogger(__name__)
+
+__all__ = ["run_zero_shot", "run_task", "score_items", "load_model", "result_dir", "parse_tasks"]
+
+
+def parse_tasks(tasks: str | Sequence[str]) -> list[str]:
+    """`"blimp,ewok"` or a list; `"all"` is every task. Unknown names are errors."""
+    names = [t.strip() for t in (tasks.split(",") if isinstance(tasks, str) else tasks) if t.strip()]
+    if names == ["all"]:
+        return list(TASK_NAMES)
+    unknown = [t for t in names if t not in TASK_NAMES]
+    if unknown:
+        raise ValueError(f"unknown task(s) {', '.join(unknown)} (known: {', '.join(TASK_NAMES)}, or all)")
+    if not names:
+        raise ValueError("no task given")
+    return names
+
+
+def result_dir(out_dir: Path | str, model_name: str, revision: str, spec: TaskSpec, variant: str) -> Path:
+    base = Path(out_dir) / model_name / revision / "zero_shot" / "causal" / spec.pipeline_task
+    return base if spec.name == "reading" else base / spec.folder(variant)
+
+
+def load_model(model_dir: Path | str, device: str | torch.device = "auto"):
+    """(model in fp32 on `device`, in eval mode; tokenizer) from a HF folder."""
+    import transformers
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    dtype_kw = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
+    model = AutoModelForCausalLM.from_pretrained(str(model_dir), **{dtype_kw: torch.float32})
+    model.to(resolve_device(device)).eval()
+    tok = AutoTokenizer.from_pretrained(str(model_dir))
+    return model, tok
+
+
+def _parquet_bytes(rows: list[dict[str, Any]]) -> bytes:
+    buf = io.BytesIO()
+    pd.DataFrame(rows).to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def _split(flat: list[Score], sizes: list[int]) -> list[list[Score]]:
+    out, pos = [], 0
+    for n in sizes:
+        out.append(flat[pos:pos + n])
+        pos += n
+    return out
+
+
+def score_items(model, tok, name: str, items: list[Item], variant: str = "fast", *, batch_size: int = 64,
+                bos: bool = True, share_context: bool = True, bf16: bool = False, progress: bool = True) -> TaskResult:
+    """Score loaded items of task `name` and evaluate them (no files written)."""
+    task = get_task(name)
+    reqs = [r for it in items for r in it.requests()]
+    flat = score_requests(model, tok, reqs, batch_size, bos=bos, share_context=share_context, bf16=bf16,
+                          progress=progress, desc=f"score {name}/{task.spec.folder(variant)}")
+    return task.evaluate(variant, items, _split(flat, [len(it.contexts) for it in items]))
+
+
+def run_task(model, tok, name: str, data_dir: Path | str, variant: str = "fast", *, limit: int | None = None,
+             **kw) -> TaskResult:
+    """Load, score and evaluate one task in memory (no files written); `kw` as `score_items`."""
+    items = get_task(name).load(data_dir, variant, limit=limit)
+    return score_items(model, tok, name, items, variant, **kw)
+
+
+def run_zero_shot(model_dir: Path | str, data_dir: Path | str, tasks: str | Sequence[str] = "all",
+                  variant: str = "fast", out_dir: Path | str = "results", *, revision: str = "main",
+                  batch_size: int = 64, device: str = "auto", bos: bool = True, share_context: bool = True,
+                  bf16: bool = False, limit: int | None = None, skip_missing: bool = False, model=None,
+                  tokenizer=None, progress: bool = True) -> dict[str, Any]:
+    """Run `tasks` on the model in `model_dir` (or the given `model`/`tokenizer`, `model_dir` then only names
+    it) and write the outputs (module docstring). Returns the summary dict that `summary.json` holds.
+
+    `limit`: at most that many items per subtask (smoke runs; the size check is then skipped).
+    `skip_missing`: a task whose data folder is absent is recorded as skipped instead of failing."""
+    if variant not in ("fast", "full"):
+        raise ValueError(f"variant must be 'fast' or 'full' (got {variant!r})")
+    names = parse_tasks(tasks)
+    # Data first (cheap, and a malformed file fails before the model is loaded).
+    loaded: dict[str, list[Item]] = {}
+    skipped: dict[str, str] = {}
+    for name in names:
+        try:
+            loaded[name] = get_task(name).load(data_dir, variant, limit=limit)
+        except MissingData as e:
+            if not skip_missing:
+                raise
+            log.warning("skipping %s: %s", name, e)
+            skipped[name] = str(e)
+    if model is None or tokenizer is None:
+        model, tokenizer = load_model(model_dir, device)
+    model_name = Path(model_dir).stem
+    settings = {"variant": variant, "batch_size": batch_size, "bos": bos, "share_context": share_context,
+                "bf16": bf16, "limit": limit, "device": str(next(model.parameters()).device),
+                "backend": "causal", "revision": revision}
+    base = Path(out_dir) / model_name / revision / "zero_shot" / "causal"
+    summary_path = base / "summary.json"
+    summary: dict[str, Any] = {}
+    if summary_path.is_file():
+        try:
+            summary = json.loads(summary_path.read_text())
+        except json.JSONDecodeError:
+            log.warning("%s: unreadable, starting a new summary", summary_path)
+        if summary.get("variant") != variant:   # one variant per summary: never mix fast and full scores
+            summary = {}
+    summary["variant"] = variant
+    summary.setdefault("tasks", {})
+    summary.setdefault("skipped", {})
+    summary.update(model=str(model_dir), model_name=model_name, revision=revision,
+                   provenance=records.provenance())
+    for name, why in skipped.items():
+        summary["skipped"][name] = why
+        summary["tasks"].pop(name, None)
+
+    for name, items in loaded.items():
+        spec = get_task(name).spec
+        t0 = time.perf_counter()
+        res = score_items(model, tokenizer, name, items, variant, batch_size=batch_size, bos=bos,
+                          share_context=share_context, bf16=bf16, progress=progress)
+        wall = time.perf_counter() - t0
+        out = result_dir(out_dir, model_name, revision, spec, variant)
+        entry = {**res.summary(), "wall_s": round(wall, 3), "path": str(out), "settings": settings,
+                 "size_check": (check_sizes(name, variant, res.counts) if limit is None else "skipped (limit)")}
+        records.atomic_write_text(out / "predictions.json", json.dumps(res.predictions) + "\n")
+        records.atomic_write_json(out / "results.json", {**entry, "task": name, "model": str(model_dir),
+                                                         "spec": _spec_dict(spec), "provenance": summary["provenance"]})
+        records.atomic_write_bytes(out / "items.parquet", _parquet_bytes(res.records))
+        summary["tasks"][name] = entry
+        summary["skipped"].pop(name, None)
+        records.atomic_write_json(summary_path, summary)   # after every task: a crash keeps what was done
+        log.info("%s/%s: %s = %.4f (n=%d, %.1fs)", name, res.dataset, res.metric, res.score, res.n, wall)
+    records.atomic_write_json(summary_path, summary)
+    return summary
+
+
+def _spec_dict(spec: TaskSpec) -> dict[str, Any]:
+    return {"name": spec.name, "pipeline_task": spec.pipeline_task, "folders": dict(spec.folders),
+            "fields": list(spec.fields), "scored_span": spec.scored_span, "metric": spec.metric,
+            "aggregation": spec.aggregation, "subtask": spec.subtask, "group_by": list(spec.group_by),
+            "zip": spec.zip_name}
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """A short table: task, dataset, metric, score, n."""
+    lines = [f"{'task':<16} {'dataset':<24} {'metric':<9} {'score':>9} {'n':>7}"]
+    for name, e in summary.get("tasks", {}).items():
+        lines.append(f"{name:<16} {e['dataset']:<24} {e['metric']:<9} {e['score']:>9.3f} {e['n']:>7}")
+        if name == "reading":
+            spr = e["sub_scores"]["score"]["self_paced_reading"]
+            lines.append(f"{'':<16} {'(self-paced reading)':<24} {'reading':<9} {spr:>9.3f}")
+    for name, why in summary.get("skipped", {}).items():
+        lines.append(f"{name:<16} skipped: {why}")
+    return "\n".join(lines)

@@ -1,0 +1,218 @@
+"""The scoring engine against a naive one-text-at-a-time loop: golden sums, span masks, BOS policy,
+batch-size / order / composition invariance, shared-context path, ties."""
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+import torch
+from transformers import LlamaConfig, LlamaForCausalLM
+
+from classit_utils.scoring import Request, Score, encode_requests, naive_score, score_requests, score_texts
+from classit_utils.tasks import Item, TaskSpec, choose, evaluate_ranking
+
+TOL = 1e-5
+
+SENTENCES = [
+    "The cat sat on the mat.", "The cat sat on the mats.", "A dog ran to the park.",
+    "Where is the red ball?", "She reads a book about birds.", "They sing songs in the morning.",
+    "We eat bread and drink milk.", "The small bird flies over the tall tree.",
+]
+# (context, continuation): EWoK-like (context, " " + target), entity-tracking-like (prefix ending in a space).
+PAIRS = [
+    ("The ball is under the bed.", " Where is the red ball?"),
+    ("The ball is under the bed.", " The cat sat on the mat."),
+    ("Box 1 contains the cat, Box 2 contains the ball. Box 2 contains ", "the ball."),
+    ("Box 1 contains the cat, Box 2 contains the ball. Box 2 contains ", "the cat."),
+    ("Box 1 contains the cat, Box 2 contains the ball. Box 2 contains ", "the red bird and the tree."),
+    ("She reads", " a book about birds."),
+]
+
+
+@pytest.fixture(scope="module")
+def model(tiny_tok):
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=len(tiny_tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=256,
+                      bos_token_id=1, eos_token_id=2, pad_token_id=0)
+    m = LlamaForCausalLM(cfg)
+    # Larger weights than the default init, so log-probs differ clearly between texts.
+    with torch.no_grad():
+        for p in m.parameters():
+            if p.dim() == 2:
+                p.normal_(0, 0.05)
+    return m.eval()
+
+
+def full_text_logprob(model, ids: list[int]) -> float:
+    """Naive: one plain forward on one token sequence, sum of log P(ids[t] | ids[:t]) for t >= 1."""
+    with torch.no_grad():
+        logits = model(input_ids=torch.tensor([ids])).logits[0].double()
+    lp = torch.log_softmax(logits, -1)
+    return float(sum(lp[t - 1, ids[t]] for t in range(1, len(ids))))
+
+
+def bos_ids(tok, text: str) -> list[int]:
+    return tok(text)["input_ids"]   # the project tokenizer prepends BOS itself
+
+
+def test_golden_whole_sentences_match_naive(model, tiny_tok):
+    scores = score_texts(model, tiny_tok, SENTENCES, batch_size=3, progress=False)
+    for s, text in zip(scores, SENTENCES):
+        ids = bos_ids(tiny_tok, text)
+        assert ids[0] == tiny_tok.bos_token_id == 1
+        assert s.logprob == pytest.approx(full_text_logprob(model, ids), abs=TOL)
+        assert s.token_ids == tuple(ids[1:])            # every token of the sentence, the first one too
+        assert math.fsum(s.token_logprobs) == pytest.approx(s.logprob, abs=1e-9)
+        assert s.logprob < 0
+
+
+def test_span_mask_is_context_plus_continuation_minus_context(model, tiny_tok):
+    """Only continuation tokens count: score = naive(BOS+context+continuation) - naive(BOS+context)."""
+    scores = score_requests(model, tiny_tok, [Request(c, k) for c, k in PAIRS], batch_size=4, progress=False)
+    for s, (ctx, cont) in zip(scores, PAIRS):
+        # A prefix ending in a space: its space travels with the option's first word (" the").
+        base = ctx.rstrip(" ")
+        full_ids = bos_ids(tiny_tok, ctx + cont)
+        ctx_ids = bos_ids(tiny_tok, base)
+        assert full_ids[:len(ctx_ids)] == ctx_ids          # the context's tokens are a prefix
+        expected = full_text_logprob(model, full_ids) - full_text_logprob(model, ctx_ids)
+        assert s.logprob == pytest.approx(expected, abs=TOL)
+        assert s.token_ids == tuple(full_ids[len(ctx_ids):])
+        assert tiny_tok.decode(list(s.token_ids)) == ctx[len(base):] + cont
+
+
+def test_entity_tracking_option_tokens_start_with_the_spaced_word(tiny_tok):
+    enc = encode_requests(tiny_tok, [Request("Box 2 contains ", "the ball.")])[0]
+    scored = tiny_tok.convert_ids_to_tokens(list(enc.ids[enc.n_prefix:]))
+    assert scored[0] == "\u0120the"                      # byte-level "Ġthe": the prefix's space + "the"
+    assert tiny_tok.decode(list(enc.ids[enc.n_prefix:])) == " the ball."
+
+
+def test_bos_off_drops_first_token_of_a_whole_sentence(model, tiny_tok):
+    text = SENTENCES[0]
+    on = score_texts(model, tiny_tok, [text], progress=False, bos=True)[0]
+    off = score_texts(model, tiny_tok, [text], progress=False, bos=False)[0]
+    ids = tiny_tok(text, add_special_tokens=False)["input_ids"]
+    assert on.n_tokens == len(ids) and off.n_tokens == len(ids) - 1
+    assert off.token_ids == tuple(ids[1:])
+    assert off.logprob == pytest.approx(full_text_logprob(model, ids), abs=TOL)   # no BOS anywhere
+    assert on.logprob == pytest.approx(full_text_logprob(model, [1, *ids]), abs=TOL)
+    # With a context, every continuation token is scored either way.
+    ctx, cont = PAIRS[0]
+    off_c = score_requests(model, tiny_tok, [Request(ctx, cont)], bos=False, progress=False)[0]
+    full = tiny_tok(ctx + cont, add_special_tokens=False)["input_ids"]
+    c_ids = tiny_tok(ctx, add_special_tokens=False)["input_ids"]
+    assert off_c.n_tokens == len(full) - len(c_ids)
+    assert off_c.logprob == pytest.approx(full_text_logprob(model, full) - full_text_logprob(model, c_ids), abs=TOL)
+
+
+def test_naive_helper_agrees(model, tiny_tok):
+    for ctx, cont in PAIRS[:3]:
+        fast = score_requests(model, tiny_tok, [Request(ctx, cont)], progress=False)[0]
+        assert naive_score(model, tiny_tok, Request(ctx, cont)).logprob == pytest.approx(fast.logprob, abs=TOL)
+
+
+def _all_requests() -> list[Request]:
+    reqs = [Request("", s) for s in SENTENCES] + [Request(c, k) for c, k in PAIRS]
+    reqs += [Request(a, " " + b) for a in SENTENCES[:4] for b in SENTENCES[4:7]]   # shared contexts, 3 each
+    return reqs
+
+
+@pytest.mark.parametrize("share_context", [True, False])
+def test_invariant_to_batch_size_order_and_composition(model, tiny_tok, share_context):
+    reqs = _all_requests()
+    ref = [naive_score(model, tiny_tok, r).logprob for r in reqs]
+    for bs in (1, 2, 5, 64):
+        got = score_requests(model, tiny_tok, reqs, batch_size=bs, share_context=share_context, progress=False)
+        assert max(abs(g.logprob - r) for g, r in zip(got, ref)) < TOL, bs
+    rng = random.Random(0)
+    perm = list(range(len(reqs)))
+    rng.shuffle(perm)
+    shuffled = score_requests(model, tiny_tok, [reqs[i] for i in perm], batch_size=4,
+                              share_context=share_context, progress=False)
+    for j, i in enumerate(perm):
+        assert abs(shuffled[j].logprob - ref[i]) < TOL
+    # Composition: a request scored among unrelated long ones gives the same score as alone.
+    mixed = score_requests(model, tiny_tok, [reqs[0], Request("", " ".join(SENTENCES))] * 3, batch_size=6,
+                           share_context=share_context, progress=False)
+    assert abs(mixed[0].logprob - ref[0]) < TOL and abs(mixed[4].logprob - ref[0]) < TOL
+
+
+@pytest.mark.parametrize("bos", [True, False])
+def test_shared_prefix_edge_cases(model, tiny_tok, bos):
+    """Prefix groups whose members score tokens inside the shared prefix, start scoring after it, are a
+    prefix of another member, or have the same tokens with different contexts."""
+    reqs = [Request("", "The cat sat."), Request("", "The cat sat on the mat."),
+            Request("The cat", " sat on the mat."),
+            Request("The cat sat on the mat. The dog", " ran."), Request("The cat sat on the mat. The cat", " ran."),
+            Request("The cat sat on the mat.", " The dog ran to the park.")]
+    from classit_utils.scoring import prefix_groups
+    encs = encode_requests(tiny_tok, reqs, bos=bos)
+    groups, singles = prefix_groups(encs, range(len(encs)), 4)
+    assert len(groups) >= 1 and not singles
+    shared = score_requests(model, tiny_tok, reqs, batch_size=2, bos=bos, progress=False)
+    plain = score_requests(model, tiny_tok, reqs, batch_size=2, bos=bos, share_context=False, progress=False)
+    for r, a, b in zip(reqs, shared, plain):
+        assert a.token_ids == b.token_ids
+        assert max(abs(x - y) for x, y in zip(a.token_logprobs, b.token_logprobs)) < TOL
+        assert abs(a.logprob - naive_score(model, tiny_tok, r, bos=bos).logprob) < TOL
+    if bos:   # whole sentence = "The" + " cat" (as scored in another member) + the continuation
+        assert shared[1].logprob == pytest.approx(shared[2].logprob + sum(shared[0].token_logprobs[:2]), abs=TOL)
+
+
+@pytest.mark.parametrize("attn", ["sdpa", "eager"])
+def test_shared_context_equals_plain_per_token(model, tiny_tok, attn):
+    ctx = "The cat sat on the mat."
+    same_len = [(ctx, " The cat sat."), (ctx, " She reads.")]   # one group, no padding anywhere
+    assert len({len(e.ids) for e in encode_requests(tiny_tok, [Request(*p) for p in same_len])}) == 1
+    old = model.config._attn_implementation
+    model.config._attn_implementation = attn
+    try:
+        for pairs in (PAIRS, same_len):
+            reqs = [Request(c, k) for c, k in pairs]
+            a = score_requests(model, tiny_tok, reqs, share_context=True, progress=False)
+            b = score_requests(model, tiny_tok, reqs, share_context=False, progress=False)
+            for x, y, r in zip(a, b, reqs):
+                assert x.token_ids == y.token_ids
+                assert max(abs(p - q) for p, q in zip(x.token_logprobs, y.token_logprobs)) < TOL
+                assert abs(x.logprob - naive_score(model, tiny_tok, r).logprob) < TOL
+    finally:
+        model.config._attn_implementation = old
+
+
+def test_duplicates_empty_continuations_and_bad_batch_size(model, tiny_tok):
+    got = score_requests(model, tiny_tok, [Request("", SENTENCES[0]), Request("A dog", ""),
+                                           Request("", SENTENCES[0])], progress=False)
+    assert got[0] == got[2]
+    assert got[1].logprob == 0.0 and got[1].n_tokens == 0
+    assert score_requests(model, tiny_tok, [], progress=False) == []
+    with pytest.raises(ValueError, match="batch_size"):
+        score_requests(model, tiny_tok, [Request("", "x")], batch_size=0)
+
+
+def test_model_mode_is_restored(model, tiny_tok):
+    model.train()
+    score_texts(model, tiny_tok, SENTENCES[:2], progress=False)
+    assert model.training
+    model.eval()
+
+
+def test_tie_rule_first_candidate_wins():
+    """Official rule: torch.max picks the first maximal candidate; the correct one is first, so a tie is correct."""
+    assert choose([-3.0, -3.0]) == 0
+    assert choose([-4.0, -3.0, -3.0]) == 1
+    assert choose([-3.0, -3.0], ties="wrong") == -1
+    assert choose([-2.0, -3.0], ties="wrong") == 0
+    spec = TaskSpec("t", "t", {"fast": "t"}, (), "", "accuracy", "", "")
+    items = [Item("u", "f:1", ("", ""), ("a", "b"), ("a", "b")), Item("u", "f:2", ("", ""), ("a", "b"), ("a", "b"))]
+    tie = [Score(-1.0, (5,), (-1.0,))] * 2
+    worse = [Score(-2.0, (5,), (-2.0,)), Score(-1.0, (6,), (-1.0,))]
+    assert evaluate_ranking(spec, "fast", items, [tie, worse]).score == 50.0
+    assert evaluate_ranking(spec, "fast", items, [tie, worse], ties="wrong").score == 0.0
+
+
+def test_identical_candidates_tie_exactly_and_count_correct(model, tiny_tok):
+    s = score_texts(model, tiny_tok, [SENTENCES[1], SENTENCES[1]], progress=False)
+    assert s[0].logprob == s[1].logprob and choose([x.logprob for x in s]) == 0
