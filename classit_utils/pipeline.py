@@ -31,6 +31,7 @@ class Stage:
     sections: tuple[str, ...]        # params sections it reads
     modules: tuple[str, ...]         # classit_utils modules it runs
     after: tuple[str, ...] = ()      # stages whose outputs it reads
+    data: tuple[str, ...] = ()       # folders (or files) under data_root it reads
 
     @property
     def notebook(self) -> Path:
@@ -38,13 +39,26 @@ class Stage:
 
 
 _DATA = ("config", "records", "corpus", "tokenizer", "shards", "instruct", "datastage", "demo")
+_TRAIN = _DATA + ("modeling", "train", "checkpoint", "trainstage")
+_ZS = ("config", "records", "trainstage", "evalstage", "scoring", "tasks", "zeroshot")
+_RUN = ("profile", "seed", "figures_root")
 STAGES = (
-    Stage("00_data", ("profile", "seed", "data_root", "demo", "corpus", "tokenizer", "instruct", "curricula"),
-          _DATA),
-    Stage("01_pretrain", ("profile", "seed", "pretrain"), _DATA + ("modeling", "train", "checkpoint"),
-          ("00_data",)),
-    Stage("02_instruction_tuning", ("profile", "seed", "tuning"), _DATA + ("modeling", "train", "checkpoint"),
-          ("01_pretrain",)),
+    Stage("00_data", _RUN + ("data_root", "demo", "corpus", "tokenizer", "instruct", "curricula"), _DATA),
+    Stage("01_pretrain", _RUN + ("pretrain",), _TRAIN, ("00_data",)),
+    Stage("02_instruction_tuning", _RUN + ("pretrain", "tuning"), _TRAIN, ("01_pretrain",)),
+    Stage("03_eval_blimp", _RUN + ("evaluation",), _ZS, ("02_instruction_tuning",),
+          ("blimp_fast", "blimp_filtered", "supplement_fast", "supplement_filtered", "comps")),
+    Stage("04_eval_ewok", _RUN + ("evaluation",), _ZS, ("02_instruction_tuning",), ("ewok.zip",)),
+    Stage("05_eval_entity_tracking", _RUN + ("evaluation",), _ZS, ("02_instruction_tuning",),
+          ("entity_tracking", "entity_tracking_fast")),
+    Stage("06_eval_wug", _RUN + ("evaluation",), _ZS, ("02_instruction_tuning",),
+          ("wug_adj_nominalization", "wug_past_tense")),
+    Stage("07_eval_reading", _RUN + ("evaluation",), _ZS, ("02_instruction_tuning",), ("reading",)),
+    Stage("08_finetune_glue", _RUN + ("finetune",), ("config", "records", "trainstage", "evalstage", "glue",
+                                                     "finetune"), ("02_instruction_tuning",), ("glue_filtered",)),
+    Stage("09_statistics", _RUN + ("statistics",), ("config", "records", "trainstage", "evalstage", "stats", "plots"),
+          ("03_eval_blimp", "04_eval_ewok", "05_eval_entity_tracking", "06_eval_wug", "07_eval_reading",
+           "08_finetune_glue")),
 )
 
 
@@ -63,11 +77,14 @@ def _module_hash(modules: tuple[str, ...]) -> str:
 
 def data_fingerprint(cfg: StudyConfig, stage: Stage) -> str:
     """Sizes and mtimes of the data files a stage reads (generated demo data counts as code)."""
-    if "data_root" not in stage.sections or cfg.demo is not None:
+    if cfg.demo is not None:
         return ""
-    roots = {cfg.data_path(p) for p in (cfg.corpus.path, *cfg.corpus.extra_paths, cfg.instruct.conv.path)}
-    if cfg.instruct.class_it and cfg.data_path(cfg.instruct.class_it).exists():
-        roots.add(cfg.data_path(cfg.instruct.class_it))
+    if stage.name == "00_data":
+        roots = {cfg.data_path(p) for p in (cfg.corpus.path, *cfg.corpus.extra_paths, cfg.instruct.conv.path)}
+        if cfg.instruct.class_it and cfg.data_path(cfg.instruct.class_it).exists():
+            roots.add(cfg.data_path(cfg.instruct.class_it))
+    else:
+        roots = {cfg.data_path(p) for p in stage.data if cfg.data_path(p).exists()}
     h = hashlib.sha256()
     for root in sorted(roots):
         files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -125,7 +126,22 @@ def models(cfg: StudyConfig) -> pd.DataFrame:
 
 
 def write_registry(cfg: StudyConfig) -> Path:
-    return atomic_write_json(cfg.run_dir / "models.json", models(cfg).to_dict(orient="records"))
+    """`models.json` and `models/<name>` links to each model's HF folder, so every model has a
+    folder named for it (the evaluation pipelines name results by the folder)."""
+    table = models(cfg)
+    link_dir = cfg.run_dir / "models"
+    link_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for m in table.itertuples():
+        link = link_dir / m.model
+        target = os.path.relpath(m.path, link_dir)
+        if link.is_symlink() and os.readlink(link) != target:
+            link.unlink()
+        if not link.is_symlink():
+            os.symlink(target, link)
+        paths.append(str(link))
+    table["path"] = paths
+    return atomic_write_json(cfg.run_dir / "models.json", table.to_dict(orient="records"))
 
 
 def read_registry(cfg: StudyConfig) -> pd.DataFrame:

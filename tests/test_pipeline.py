@@ -39,7 +39,12 @@ def test_a_params_change_reruns_exactly_the_stages_that_read_it():
     tuning_only = copy.deepcopy(DEMO)
     tuning_only["tuning"]["train"]["lr"] = 1e-4
     k3 = _keys(tuning_only)
-    assert [k for k in base if k3[k] != base[k]] == ["02_instruction_tuning"]
+    order = list(base)
+    assert [k for k in order if k3[k] != base[k]] == order[order.index("02_instruction_tuning"):]
+    ft_only = copy.deepcopy(DEMO)
+    ft_only["finetune"]["seeds"] = [3]
+    k4 = _keys(ft_only)
+    assert [k for k in order if k4[k] != base[k]] == ["08_finetune_glue", "09_statistics"]
 
 
 def tiny_params(tmp_path: Path) -> Path:
@@ -47,6 +52,7 @@ def tiny_params(tmp_path: Path) -> Path:
     raw["profile"] = "smoke"
     raw["data_root"] = str(tmp_path / "data")
     raw["run_root"] = str(tmp_path / "run")
+    raw["figures_root"] = str(tmp_path / "figures")
     raw["demo"] = {"seed": 0, "words_per_source": 4000, "swda_dialogues": 12}
     raw["corpus"]["budget_words"] = 30_000
     raw["tokenizer"].update(vocab_size=500, block_size=32)
@@ -58,6 +64,11 @@ def tiny_params(tmp_path: Path) -> Path:
     raw["tuning"]["curricula"] = ["conv", "seq_qa_conv"]
     raw["instruct"]["conv"]["max_pairs"] = 24
     raw["instruct"]["qa"]["max_pairs"] = 16
+    raw["evaluation"] = {"variant": "fast", "batch_size": 32, "limit": 30}
+    raw["finetune"] = {"tasks": ["rte", "boolq"], "seeds": [0, 1],
+                       "config": {"lr": 3e-4, "epochs_override": 1, "max_train_examples": 24,
+                                  "max_valid_examples": 12, "batch_size": 8, "progress": False}}
+    raw["statistics"] = {"n_boot": 100}
     path = tmp_path / "smoke.yaml"
     path.write_text(yaml.safe_dump(raw))
     return path
@@ -86,6 +97,18 @@ def test_notebook_chain_runs_and_second_run_skips(tmp_path):
     losses = it["reply_loss"]
     # tuning on conversational pairs lowers the reply loss on held-out conversational pairs
     assert losses["classit-tiny-conv/conv"] < losses["classit-tiny-base/conv"]
+    blimp = json.loads((tmp_path / "run" / "03_eval_blimp" / "metrics.json").read_text())["metrics"]
+    assert set(blimp["scores"]) == set(it["models"]) and 0 <= blimp["scores"]["classit-tiny-base"]["blimp"] <= 100
+    for stage, task in [("04_eval_ewok", "ewok"), ("05_eval_entity_tracking", "entity_tracking"),
+                        ("06_eval_wug", "wug_adj"), ("07_eval_reading", "reading")]:
+        m = json.loads((tmp_path / "run" / stage / "metrics.json").read_text())["metrics"]
+        assert task in m["scores"]["classit-tiny-conv"], stage
+    ft = json.loads((tmp_path / "run" / "08_finetune_glue" / "metrics.json").read_text())["metrics"]
+    assert set(ft["valid"]) == set(it["models"]) and "rte" in ft["valid"]["classit-tiny-base"]
+    st = json.loads((tmp_path / "run" / "09_statistics" / "metrics.json").read_text())["metrics"]
+    assert {c["claim"] for c in st["claims"]} >= {"ft_it", "zs_it"}
+    assert all(c["verdict"] in ("supported", "not supported", "inconclusive") for c in st["claims"])
+    assert {p.name for p in (tmp_path / "figures").glob("*.png")} >= {"zscores.png", "effects_finetune.png", "loss_curves.png"}
     assert (tmp_path / "run" / "notebooks" / "00_data.ipynb").exists()
     assert (tmp_path / "run" / "appendix" / "00_data.html").stat().st_size > 10_000
     assert "00_data" in (tmp_path / "run" / "appendix" / "index.html").read_text()
