@@ -19,15 +19,15 @@ Under DDP every rank calls `save` (the RNG states are gathered), only rank 0 wri
 from __future__ import annotations
 
 import json
-import os
 import random
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 import torch.distributed as dist
+
+from .records import atomic_write_json, atomic_write_text, atomic_writer
 
 if TYPE_CHECKING:   # train imports this module; the names below are only for annotations
     from .train import BatchSource, DistEnv, TrainConfig
@@ -61,17 +61,8 @@ def _gather(obj: Any, env: "DistEnv") -> list[Any]:
 
 def atomic_save(obj: Any, path: Path) -> None:
     """torch.save into a temp file in the same folder, fsync, then rename over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as f:
+        torch.save(obj, f)
 
 
 def save(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
@@ -142,13 +133,5 @@ def trim_log(path: Path, step: int) -> None:
         write_text(path, "".join(json.dumps(r) + "\n" for r in kept))
 
 
-def write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
-def write_json(path: Path, obj: Any) -> None:
-    write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+write_text = atomic_write_text   # the log trim and config files are replaced atomically too
+write_json = atomic_write_json

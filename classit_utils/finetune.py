@@ -56,7 +56,7 @@ import json
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -73,6 +73,7 @@ from .glue import (Example, GlueTask, MissingData, compute_metrics, get_glue_tas
                    glue_score, load_split, parse_glue_tasks)
 from .scoring import resolve_device
 from .train import autocast, resolved_precision, seed_everything
+from .validation import DictConfig, checker, is_int, is_num
 
 log = logging.getLogger(__name__)
 
@@ -89,23 +90,18 @@ RESULTS_CSV, GLUE_CSV, SUMMARY_JSON = "finetune_results.csv", "glue_score.csv", 
 
 
 # --------------------------------------------------------------------------------------------------- config
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _check(ok: bool, key: str, what: str, got: Any) -> None:
-    if not ok:
-        raise ValueError(f"finetune.{key}: {what} (got {got!r})")
+_check = checker("finetune")
 
 
 @dataclass(frozen=True)
-class FinetuneConfig:
+class FinetuneConfig(DictConfig):
     """The BabyLM 2025 fine-tuning defaults, plus knobs for the demo and tests. Frozen; bad values raise
     `ValueError` naming the key (`finetune.lr: must be > 0 (got -1)`); `from_dict` rejects unknown keys."""
+    SECTION = "finetune"
     lr: float = 3e-5
     batch_size: int = 32               # BSZ
     big_batch_size: int = 16           # BIG_BSZ: BoolQ and MultiRC
@@ -142,60 +138,46 @@ class FinetuneConfig:
         object.__setattr__(self, "betas", tuple(self.betas))
         sel = (self.selections,) if isinstance(self.selections, str) else tuple(self.selections)
         object.__setattr__(self, "selections", sel)
-        _check(_is_num(self.lr) and self.lr > 0, "lr", "must be a number > 0", self.lr)
+        _check(is_num(self.lr) and self.lr > 0, "lr", "must be a number > 0", self.lr)
         for key in ("batch_size", "big_batch_size", "valid_batch_size", "epochs", "wsc_epochs", "pad_to_multiple"):
             v = getattr(self, key)
-            _check(_is_int(v) and v >= 1, key, "must be an integer >= 1", v)
-        _check(self.epochs_override is None or (_is_int(self.epochs_override) and self.epochs_override >= 1),
+            _check(is_int(v) and v >= 1, key, "must be an integer >= 1", v)
+        _check(self.epochs_override is None or (is_int(self.epochs_override) and self.epochs_override >= 1),
                "epochs_override", "must be None or an integer >= 1", self.epochs_override)
-        _check(_is_int(self.max_length) and self.max_length >= 4, "max_length", "must be an integer >= 4",
+        _check(is_int(self.max_length) and self.max_length >= 4, "max_length", "must be an integer >= 4",
                self.max_length)
-        _check(len(self.betas) == 2 and all(_is_num(b) and 0 <= b < 1 for b in self.betas), "betas",
+        _check(len(self.betas) == 2 and all(is_num(b) and 0 <= b < 1 for b in self.betas), "betas",
                "must be two numbers in [0, 1)", self.betas)
-        _check(_is_num(self.eps) and self.eps > 0, "eps", "must be a number > 0", self.eps)
-        _check(_is_num(self.weight_decay) and self.weight_decay >= 0, "weight_decay", "must be >= 0",
+        _check(is_num(self.eps) and self.eps > 0, "eps", "must be a number > 0", self.eps)
+        _check(is_num(self.weight_decay) and self.weight_decay >= 0, "weight_decay", "must be >= 0",
                self.weight_decay)
-        _check(_is_num(self.warmup_proportion) and 0 <= self.warmup_proportion < 1, "warmup_proportion",
+        _check(is_num(self.warmup_proportion) and 0 <= self.warmup_proportion < 1, "warmup_proportion",
                "must be in [0, 1)", self.warmup_proportion)
-        _check(_is_num(self.min_factor) and 0 <= self.min_factor <= 1, "min_factor", "must be in [0, 1]",
+        _check(is_num(self.min_factor) and 0 <= self.min_factor <= 1, "min_factor", "must be in [0, 1]",
                self.min_factor)
-        _check(_is_num(self.classifier_dropout) and 0 <= self.classifier_dropout < 1, "classifier_dropout",
+        _check(is_num(self.classifier_dropout) and 0 <= self.classifier_dropout < 1, "classifier_dropout",
                "must be in [0, 1)", self.classifier_dropout)
-        _check(_is_num(self.classifier_layer_norm_eps) and self.classifier_layer_norm_eps > 0,
+        _check(is_num(self.classifier_layer_norm_eps) and self.classifier_layer_norm_eps > 0,
                "classifier_layer_norm_eps", "must be > 0", self.classifier_layer_norm_eps)
-        _check(_is_num(self.grad_clip) and self.grad_clip >= 0, "grad_clip", "must be >= 0", self.grad_clip)
+        _check(is_num(self.grad_clip) and self.grad_clip >= 0, "grad_clip", "must be >= 0", self.grad_clip)
         _check(len(sel) >= 1 and all(s in SELECTIONS for s in sel) and len(set(sel)) == len(sel), "selections",
                f"must be distinct values of {', '.join(SELECTIONS)}", self.selections)
-        _check(_is_num(self.heldout_fraction) and 0 < self.heldout_fraction <= 0.5, "heldout_fraction",
+        _check(is_num(self.heldout_fraction) and 0 < self.heldout_fraction <= 0.5, "heldout_fraction",
                "must be in (0, 0.5]", self.heldout_fraction)
-        _check(_is_int(self.data_seed) and self.data_seed >= 0, "data_seed", "must be an integer >= 0",
+        _check(is_int(self.data_seed) and self.data_seed >= 0, "data_seed", "must be an integer >= 0",
                self.data_seed)
-        _check(self.max_train_examples is None or (_is_int(self.max_train_examples) and self.max_train_examples >= 2),
+        _check(self.max_train_examples is None or (is_int(self.max_train_examples) and self.max_train_examples >= 2),
                "max_train_examples", "must be None or an integer >= 2", self.max_train_examples)
-        _check(self.max_valid_examples is None or (_is_int(self.max_valid_examples) and self.max_valid_examples >= 1),
+        _check(self.max_valid_examples is None or (is_int(self.max_valid_examples) and self.max_valid_examples >= 1),
                "max_valid_examples", "must be None or an integer >= 1", self.max_valid_examples)
         _check(self.padding_side in ("left", "right"), "padding_side", "must be left or right", self.padding_side)
         _check(self.precision in ("auto", "bf16", "fp32"), "precision", "must be auto, bf16 or fp32", self.precision)
         _check(isinstance(self.device, str) and bool(self.device), "device", "must be a device string", self.device)
-        _check(self.cpu_threads is None or (_is_int(self.cpu_threads) and self.cpu_threads >= 1), "cpu_threads",
+        _check(self.cpu_threads is None or (is_int(self.cpu_threads) and self.cpu_threads >= 1), "cpu_threads",
                "must be None or an integer >= 1", self.cpu_threads)
         for key in ("length_grouping", "drop_last", "compile", "skip_missing", "progress"):
             _check(isinstance(getattr(self, key), bool), key, "must be true or false", getattr(self, key))
 
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any], section: str = "finetune") -> "FinetuneConfig":
-        """From a params section; unknown keys are errors; messages name `<section>.<key>`."""
-        known = {f.name for f in fields(cls)}
-        for key in raw:
-            if key not in known:
-                raise ValueError(f"{section}.{key}: unknown key (known: {', '.join(sorted(known))})")
-        try:
-            return cls(**raw)
-        except ValueError as err:
-            raise ValueError(str(err).replace("finetune.", f"{section}.", 1)) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     def epochs_for(self, task: GlueTask) -> int:
         if self.epochs_override is not None:
@@ -668,11 +650,11 @@ def parse_seeds(seeds: int | str | Iterable[int]) -> list[int]:
             out = [int(s) for s in seeds.split(",") if s.strip()]
         except ValueError:
             raise ValueError(f"seeds: expected comma-separated integers (got {seeds!r})") from None
-    elif _is_int(seeds):
+    elif is_int(seeds):
         out = [int(seeds)]
     else:
         out = list(seeds)
-    if not out or any(not _is_int(s) or s < 0 for s in out) or len(set(out)) != len(out):
+    if not out or any(not is_int(s) or s < 0 for s in out) or len(set(out)) != len(out):
         raise ValueError(f"seeds: need distinct integers >= 0 (got {seeds!r})")
     return out
 
@@ -724,7 +706,7 @@ def run_finetune(model_dir: Path | str, data_dir: Path | str, tasks: str | Seque
     home = next(backbone.parameters()).device
     pad_id = _pad_id(tokenizer)
     max_pos = getattr(backbone.config, "max_position_embeddings", None)
-    max_length = min(cfg.max_length, int(max_pos)) if _is_int(max_pos) else cfg.max_length
+    max_length = min(cfg.max_length, int(max_pos)) if is_int(max_pos) else cfg.max_length
     if max_length < cfg.max_length:
         log.warning("finetune: max_length %d capped at the model's max_position_embeddings %d",
                     cfg.max_length, max_length)

@@ -13,7 +13,6 @@ import argparse
 import hashlib
 import html
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Iterable
+
 
 import numpy as np
 from tqdm.auto import tqdm

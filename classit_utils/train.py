@@ -17,7 +17,7 @@ import os
 import random
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping, NamedTuple, Protocol, Sequence
 
@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from . import checkpoint as ckpt
+from .validation import DictConfig, checker, is_int
 from .modeling import ModelConfig, build_model, flops_per_token, save_hf, unwrap
 
 log = logging.getLogger(__name__)
@@ -48,9 +49,13 @@ PEAK_FLOPS = (("H100 PCIe", "bf16", 756e12), ("H100", "bf16", 989e12), ("H200", 
 
 
 # --------------------------------------------------------------------------- config
+_check = checker("train")
+
+
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(DictConfig):
     """Optimisation and bookkeeping of one training run (pretraining or IT)."""
+    SECTION = "train"
     lr: float = 3e-4
     min_lr_ratio: float = 0.1          # cosine decays to lr * min_lr_ratio
     warmup_steps: int = 0              # used when > 0, else warmup_fraction of the total steps
@@ -85,41 +90,21 @@ class TrainConfig:
         _check(self.grad_clip >= 0, "grad_clip", "must be >= 0", self.grad_clip)
         for key in ("micro_batch_size", "grad_accum_steps", "epochs", "eval_batches", "log_interval"):
             v = getattr(self, key)
-            _check(_is_int(v) and v >= 1, key, "must be an integer >= 1", v)
+            _check(is_int(v) and v >= 1, key, "must be an integer >= 1", v)
         for key in ("warmup_steps", "eval_interval", "checkpoint_interval", "seed"):
             v = getattr(self, key)
-            _check(_is_int(v) and v >= 0, key, "must be an integer >= 0", v)
-        _check(self.max_steps is None or (_is_int(self.max_steps) and self.max_steps >= 1),
+            _check(is_int(v) and v >= 0, key, "must be an integer >= 0", v)
+        _check(self.max_steps is None or (is_int(self.max_steps) and self.max_steps >= 1),
                "max_steps", "must be None or an integer >= 1", self.max_steps)
         w = self.checkpoint_words
-        _check(all(_is_int(x) and x > 0 for x in w) and list(w) == sorted(set(w)), "checkpoint_words",
+        _check(all(is_int(x) and x > 0 for x in w) and list(w) == sorted(set(w)), "checkpoint_words",
                "must be increasing positive integers", w)
         _check(self.precision in ("auto", "bf16", "fp32"), "precision", "must be auto, bf16 or fp32",
                self.precision)
 
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any], section: str = "train") -> "TrainConfig":
-        """From a params section; unknown keys are errors, messages name `<section>.<key>`."""
-        known = {f.name for f in fields(cls)}
-        for key in raw:
-            if key not in known:
-                raise ValueError(f"{section}.{key}: unknown key (known: {', '.join(sorted(known))})")
-        try:
-            return cls(**raw)
-        except ValueError as err:
-            raise ValueError(str(err).replace("train.", f"{section}.", 1)) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
 
-
-def _check(ok: bool, key: str, what: str, got: Any) -> None:
-    if not ok:
-        raise ValueError(f"train.{key}: {what} (got {got!r})")
 
 
 def babylm_checkpoint_words(total_words: int) -> tuple[int, ...]:
