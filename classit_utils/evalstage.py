@@ -70,8 +70,9 @@ def _items(cfg: StudyConfig, tasks) -> pd.DataFrame:
     frames = []
     for m in read_registry(cfg).itertuples():
         for f in sorted(_zs_base(cfg, m.model).glob("*/**/items.parquet")):
-            task = f.relative_to(_zs_base(cfg, m.model)).parts[0]
-            task = {"wug_adj": "wug_adj", "wug_past": "wug_past"}.get(task, task)
+            # the task's name is in its results.json: folders follow the pipeline, which files the
+            # BLiMP supplement under blimp/
+            task = json.loads((f.parent / "results.json").read_text())["task"]
             if task not in tasks:
                 continue
             df = pd.read_parquet(f).drop(columns=["token_logprobs"], errors="ignore")

@@ -61,6 +61,7 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o644)      # mkstemp makes 0600; results are meant to be read by others
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()

@@ -103,6 +103,12 @@ def test_notebook_chain_runs_and_second_run_skips(tmp_path):
                         ("06_eval_wug", "wug_adj"), ("07_eval_reading", "reading")]:
         m = json.loads((tmp_path / "run" / stage / "metrics.json").read_text())["metrics"]
         assert task in m["scores"]["classit-tiny-conv"], stage
+    from classit_utils import evalstage
+    from classit_utils.config import load_config
+    items = evalstage.zero_shot_items(load_config(params))
+    by_task = items.groupby("task")["subtask"].unique()
+    assert set(by_task.index) == {"blimp", "supplement", "comps", "ewok", "entity_tracking"}
+    assert "turn_taking" in set(by_task["supplement"]) and "turn_taking" not in set(by_task["blimp"])
     ft = json.loads((tmp_path / "run" / "08_finetune_glue" / "metrics.json").read_text())["metrics"]
     assert set(ft["valid"]) == set(it["models"]) and "rte" in ft["valid"]["classit-tiny-base"]
     st = json.loads((tmp_path / "run" / "09_statistics" / "metrics.json").read_text())["metrics"]
