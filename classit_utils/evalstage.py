@@ -198,3 +198,10 @@ def headline_table(cfg: StudyConfig, selection: str) -> pd.DataFrame:
         fs = finetune_scores(ft, selection).assign(kind="fine-tuning", metric="glue")
         out = pd.concat([out, fs], ignore_index=True)
     return out[["model", "size", "condition", "kind", "task", "metric", "score"]]
+
+
+def correlation_table(corr: pd.DataFrame) -> pd.DataFrame:
+    """Spearman ρ of model preference against the human ratio, per task (columns) and model (rows)."""
+    rows = [{"model": model, "task": task, "rho": g["score"].corr(g["target"], method="spearman")}
+            for (task, model), g in corr.groupby(["task", "model"], sort=False)]
+    return pd.DataFrame(rows).pivot_table(index="model", columns="task", values="rho", sort=False).round(3)
