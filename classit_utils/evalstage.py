@@ -181,6 +181,14 @@ def finetune_scores(ft: pd.DataFrame, selection: str) -> pd.DataFrame:
             .reset_index().rename(columns={"value": "score"}))
 
 
+def finetune_tables(cfg: StudyConfig, ft: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Per epoch-selection rule: mean over seeds of each task's headline metric, task x model."""
+    from .finetune import FinetuneConfig
+    selections = FinetuneConfig.from_dict(cfg.finetune.config, "finetune.config").selections
+    return {sel: finetune_scores(ft, sel).pivot_table(index="task", columns="model", values="score",
+                                                      sort=False).round(1) for sel in selections}
+
+
 def headline_table(cfg: StudyConfig, selection: str) -> pd.DataFrame:
     """One row per model x task: every zero-shot task (reading split into eye tracking and self-paced
     reading) and every fine-tuning task (mean over seeds) — `stats.SUMMARY` plus `kind` and `metric`."""

@@ -782,12 +782,7 @@ def _write_outputs(out_base: Path, table: pd.DataFrame, names: Sequence[str], sk
     records.atomic_write_text(csv, merged.to_csv(index=False))
     records.atomic_write_text(out_base / GLUE_CSV, glue_score(merged).to_csv(index=False))
     summary_path = out_base / SUMMARY_JSON
-    summary: dict[str, Any] = {}
-    if summary_path.is_file():
-        try:
-            summary = json.loads(summary_path.read_text())
-        except json.JSONDecodeError:
-            log.warning("%s: unreadable, starting a new summary", summary_path)
+    summary = records.read_json_or_empty(summary_path)
     summary.setdefault("tasks", {})
     summary.setdefault("skipped", {})
     for name in names:

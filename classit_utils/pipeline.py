@@ -162,9 +162,9 @@ def run(profile: str, params_file: Path | None = None, force: tuple[str, ...] = 
     records = []
     for stage in stages:
         key = keys[stage.name] = stage_key(cfg, raw, stage, keys)
-        done = _done(cfg, stage)
-        if done.exists() and stage.name not in force and json.loads(done.read_text()).get("key") == key:
-            rec = {**json.loads(done.read_text()), "status": "skipped (unchanged)"}
+        done = json.loads(_done(cfg, stage).read_text()) if _done(cfg, stage).exists() else {}
+        if done.get("key") == key and stage.name not in force:
+            rec = {**done, "status": "skipped (unchanged)"}
             print(f"[classit] {stage.name}: unchanged, skipped", flush=True)
         else:
             print(f"[classit] {stage.name}: running {stage.notebook.relative_to(REPO_ROOT)}", flush=True)

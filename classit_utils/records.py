@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import subprocess
@@ -84,6 +85,19 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 
 def atomic_write_json(path: str | Path, obj: Any) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def read_json_or_empty(path: str | Path) -> dict[str, Any]:
+    """An existing JSON summary to merge into, or {} when it is absent or unreadable (a crash mid-write
+    of an older, non-atomic version): results are then rebuilt rather than lost to an exception."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        logging.getLogger(__name__).warning("%s: unreadable, starting a new summary", path)
+        return {}
 
 
 def write_metrics(out_dir: str | Path, stage: str, metrics: dict[str, Any], config: dict[str, Any],

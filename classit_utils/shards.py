@@ -70,7 +70,7 @@ def _pack(docs: list[Document], tok, path: Path, block_size: int, dtype: np.dtyp
 def open_blocks(shard_dir: str | Path, split: str = "train") -> np.memmap:
     """The (n_blocks, block_size) memory-mapped view of one split."""
     shard_dir = Path(shard_dir)
-    meta = json.loads((shard_dir / "meta.json").read_text())
+    meta = read_meta(shard_dir)
     path = shard_dir / f"{split}.bin"
     arr = np.memmap(path, dtype=meta["dtype"], mode="r")
     if arr.size % meta["block_size"]:

@@ -114,6 +114,13 @@ def run_tuning(cfg: StudyConfig, size: str, curriculum: str, stop_at_step: int |
                             stop_at_step=stop_at_step)
 
 
+def run_dirs(cfg: StudyConfig) -> dict[str, Path]:
+    """Every training run's folder by model name: pretraining per size, then each tuned condition."""
+    runs = {model_name(s, BASE): pretrain_dir(cfg, s) for s in cfg.pretrain.sizes}
+    runs.update({model_name(s, c): tuning_dir(cfg, s, c) for s in cfg.pretrain.sizes for c in cfg.tuning.curricula})
+    return runs
+
+
 def models(cfg: StudyConfig) -> pd.DataFrame:
     """Every model of the study that exists: base per size, then each tuned condition."""
     rows = []

@@ -131,14 +131,9 @@ def run_zero_shot(model_dir: Path | str, data_dir: Path | str, tasks: str | Sequ
                 "backend": "causal", "revision": revision}
     base = Path(out_dir) / model_name / revision / "zero_shot" / "causal"
     summary_path = base / "summary.json"
-    summary: dict[str, Any] = {}
-    if summary_path.is_file():
-        try:
-            summary = json.loads(summary_path.read_text())
-        except json.JSONDecodeError:
-            log.warning("%s: unreadable, starting a new summary", summary_path)
-        if summary.get("variant") != variant:   # one variant per summary: never mix fast and full scores
-            summary = {}
+    summary = records.read_json_or_empty(summary_path)
+    if summary.get("variant") != variant:   # one variant per summary: never mix fast and full scores
+        summary = {}
     summary["variant"] = variant
     summary.setdefault("tasks", {})
     summary.setdefault("skipped", {})

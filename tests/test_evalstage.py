@@ -20,3 +20,17 @@ def test_score_table_and_metrics_keep_skips_apart():
     assert list(table.columns) == ["m1", "m2"] and table.loc["blimp"].tolist() == [60.0, 70.0]
     m = evalstage.stage_metrics(summary)
     assert m == {"scores": {"m1": {"blimp": 60.0}, "m2": {"blimp": 70.0}}, "skipped": {"comps": "comps/: folder not found"}}
+
+
+def test_finetune_tables_average_seeds_of_the_headline_metric(tmp_path, monkeypatch):
+    from classit_utils.config import load_config
+    from pathlib import Path
+    cfg = load_config(Path(__file__).resolve().parent.parent / "params" / "demo.yaml")
+    rows = [{"model": "m", "size": "tiny", "condition": "base", "task": t, "seed": s, "selection": sel,
+             "metric": metric, "value": v, "status": "ok"}
+            for t, metric, vals in [("rte", "accuracy", (50.0, 60.0)), ("mrpc", "f1", (70.0, 80.0)),
+                                    ("mrpc", "accuracy", (10.0, 10.0))]
+            for sel in ("valid", "heldout") for s, v in zip((0, 1), vals)]
+    tables = evalstage.finetune_tables(cfg, pd.DataFrame(rows))
+    assert set(tables) == {"valid", "heldout"}
+    assert tables["valid"].loc["rte", "m"] == 55.0 and tables["valid"].loc["mrpc", "m"] == 75.0   # F1 for MRPC
