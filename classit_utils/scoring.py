@@ -19,22 +19,24 @@ simply absent from `Score.token_logprobs`).
 
 Engine (the fast path is exact: tested against a one-text-at-a-time loop, to 1e-5):
 - encode all requests in one batched tokenizer call; drop duplicate token sequences;
-- plain path: sort by length (longest first, so memory errors come early), right-pad, one forward per
-  batch with an attention mask; logits only at the scored positions (`logits_to_keep` as a boolean mask
-  where transformers supports it), fp32 `log_softmax`, gather, split per request; original order restored;
-- shared-prefix path (`share_context=True`): sequences that share a token prefix (`prefix_groups`: a
-  context and its candidates, EWoK's two targets, entity tracking's five options with their common
-  `" the"`, the common start of a BLiMP pair) run that prefix once with `use_cache=True`, which also
-  gives the log-probs of any scored tokens inside it and the distribution after it; its KV cache is
-  index-selected over the members, whose remaining tokens run as a second, right-padded batch with
-  explicit position ids. Same numbers as the plain path (tested), fewer tokens through the model.
-- `model.eval()`, `torch.inference_mode()`; on CUDA optional bf16 autocast (log_softmax stays fp32).
+- prefix sharing (`share_context=True`, the default): each batch of `batch_size` sequences, in lexicographic
+  order, is a token trie of the model inputs; `pack_rows` cuts it into right-padded rows at the width that
+  costs least (padding, attention, recomputed prefixes), and one forward runs every row with a 4-D
+  "ancestors only" attention mask and positions = depth. So every shared prefix - a context before its
+  candidates (EWoK, entity tracking's ~180-token prefix before five options), the common start of a BLiMP
+  pair, the BOS - runs once, and each (position, next token) log-prob is computed once. A model that
+  cannot take such masks (checked on a probe) falls back to the plain path, with a warning;
+- plain path: one right-padded row per sequence, longest first (memory errors come early), 2-D mask;
+- the output layer runs only at the positions whose next token is scored, in cache-sized chunks, each
+  followed by its fp32 `log_softmax` and a gather (`_Forward`); original order restored;
+- `model.eval()`, `torch.inference_mode()`; on CUDA optional bf16 autocast (log_softmax stays fp32),
+  pinned asynchronous host-to-device copies.
 Per-token log-probs are kept, so other reductions (mean, surprisal per token) need no rescoring.
 """
 from __future__ import annotations
 
-import inspect
 import math
+import warnings
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -43,7 +45,7 @@ import torch
 from tqdm.auto import tqdm
 
 __all__ = ["Request", "Score", "Encoded", "encode_requests", "score_requests", "score_texts",
-           "resolve_device", "naive_score", "prefix_groups"]
+           "resolve_device", "naive_score", "pack_rows", "PackCosts"]
 
 
 @dataclass(frozen=True)
@@ -138,108 +140,133 @@ def _model_device(model) -> torch.device:
         return torch.device("cpu")
 
 
-class _Caller:
-    """Calls a HF causal LM, asking for logits only where `keep` is True when the model allows it."""
+class _Forward:
+    """The two model calls of the engine: per-position states of a batch, and the log-probs of chosen tokens
+    at chosen positions.
 
-    def __init__(self, model):
-        self.model = model
-        params = inspect.signature(model.forward).parameters
-        try:
-            from transformers import modeling_utils
-            bool_keep = hasattr(modeling_utils, "slice_logits_to_keep")   # 2-D boolean logits_to_keep
-        except ImportError:
-            bool_keep = False
-        self.keep_ok = bool_keep and "logits_to_keep" in params
-        self.cache_kw = "cache" if "cache" in params else "past_key_values"
+    When the model's logits are `output_embeddings(final hidden state)` (checked once on a probe, so
+    soft-capped or scaled heads are caught), `states` are hidden states and the output layer runs only at
+    the positions whose next token is scored, `chunk` rows at a time, each chunk's fp32 log_softmax right
+    after its matmul: the [rows, vocabulary] logits never exist all at once and stay in cache, which halves
+    the head's cost on a CPU (benchmarks/RESULTS.md). Otherwise `states` are the model's logits."""
 
-    def __call__(self, input_ids, attention_mask, keep, position_ids=None, cache=None, use_cache=False):
-        kw = dict(input_ids=input_ids, attention_mask=attention_mask, use_cache=use_cache)
-        if position_ids is not None:
-            kw["position_ids"] = position_ids
-        if cache is not None:
-            kw[self.cache_kw] = cache
-        n_keep = int(keep.sum())
-        if self.keep_ok:
-            out = self.model(**kw, logits_to_keep=keep)
-            logits = out.logits
-            if logits.dim() == 3 and logits.shape[:2] == keep.shape:   # model ignored the mask
-                logits = logits[keep]
-            elif logits.dim() == 3 and logits.shape[0] == 1 and logits.shape[1] == n_keep:
-                logits = logits[0]
-        else:
-            out = self.model(**kw)
-            logits = out.logits[keep]
-        if logits.shape[0] != n_keep:
-            raise RuntimeError(f"scoring: expected {n_keep} logit rows, got {tuple(logits.shape)}")
-        new_cache = getattr(out, "cache", None) if use_cache else None
-        if use_cache and new_cache is None:
-            new_cache = getattr(out, "past_key_values", None)
-        return logits, new_cache
+    def __init__(self, model, amp, chunk: int | None = None):
+        self.model, self.amp = model, amp
+        self.device = _model_device(model)
+        self.chunk = chunk or (128 if self.device.type == "cpu" else 2048)
+        self.dtype = next(model.parameters()).dtype
+        self.tol = 1e-4 if self.dtype == torch.float32 else 5e-2
+        base, head = getattr(model, "base_model", None), model.get_output_embeddings()
+        self.base, self.head = (base, head) if base is not None and base is not model and head is not None \
+            else (None, None)
+        if self.base is not None:
+            probe = torch.tensor([[0, 1, 2]], device=self.device) % _vocab_size(model)
+            a = model(input_ids=probe, use_cache=False).logits.float()
+            b = self.head(self.base(input_ids=probe, use_cache=False).last_hidden_state).float()
+            if a.shape != b.shape or not torch.allclose(a, b, atol=self.tol, rtol=self.tol):
+                self.base = self.head = None
 
+    def states(self, ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor | None) -> torch.Tensor:
+        kw = dict(input_ids=ids, attention_mask=mask, use_cache=False)
+        if positions is not None:
+            kw["position_ids"] = positions
+        with self.amp:
+            if self.base is not None:
+                return self.base(**kw).last_hidden_state
+            return self.model(**kw).logits
 
-def _logprobs(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """fp32 log_softmax over the vocabulary, then the targets' entries."""
-    return torch.log_softmax(logits.float(), dim=-1).gather(-1, targets[:, None]).squeeze(-1)
-
-
-def _pad(rows: Sequence[Sequence[int]], pad_id: int, device) -> tuple[torch.Tensor, torch.Tensor]:
-    width = max((len(r) for r in rows), default=0)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, r in enumerate(rows):
-        if r:
-            ids[i, :len(r)] = torch.tensor(r, dtype=torch.long)
-            mask[i, :len(r)] = 1
-    return ids.to(device), mask.to(device)
-
-
-def _cache_kv(cache) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
-    """The per-layer (keys, values) of a plain dynamic cache; None for caches we cannot index-select."""
-    if cache is None:
-        return None
-    if hasattr(cache, "layers"):
-        if any(type(layer).__name__ != "DynamicLayer" for layer in cache.layers):
-            return None
-        return [(layer.keys, layer.values) for layer in cache.layers]
-    if hasattr(cache, "key_cache"):
-        return list(zip(cache.key_cache, cache.value_cache))
-    if isinstance(cache, (tuple, list)):
-        return [(k, v) for k, v, *_ in cache]
-    return None
+    def logprobs(self, states: torch.Tensor, rows: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        """log P(tokens[k] | position rows[k]) for states [N, *]; fp32, in the order of `rows`."""
+        order = torch.argsort(rows, stable=True)
+        rows_s, toks_s = rows[order], tokens[order]
+        bounds = torch.searchsorted(rows_s, torch.arange(0, states.shape[0] + self.chunk, self.chunk,
+                                                         device=rows.device)).tolist()
+        got = torch.empty(rows.shape[0], dtype=torch.float32, device=states.device)   # in sorted order
+        for c, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
+            if lo == hi:
+                continue
+            x = states[c * self.chunk:(c + 1) * self.chunk]
+            with self.amp:
+                logits = self.head(x) if self.head is not None else x
+            lsm = torch.log_softmax(logits.float(), dim=-1)
+            got[lo:hi] = lsm[rows_s[lo:hi] - c * self.chunk, toks_s[lo:hi]]
+        out = torch.empty_like(got)
+        out[order] = got
+        return out
 
 
-def _select_cache(kv, index: torch.Tensor):
-    from transformers import DynamicCache
-    return DynamicCache([(k.index_select(0, index), v.index_select(0, index)) for k, v in kv])
+def _vocab_size(model) -> int:
+    emb = model.get_input_embeddings()
+    return int(emb.num_embeddings if hasattr(emb, "num_embeddings") else emb.weight.shape[0])
 
 
-# ----------------------------------------------------------------------------------------------- engine
+# ----------------------------------------------------------------------------------------------- rows
 
-def _score_plain(call, encs: list[Encoded], batch_size: int, pad_id: int, device, amp, bar) -> list[list[float]]:
-    """Full-sequence forwards, longest first; returns per-token log-probs in the order of `encs`."""
-    order = sorted(range(len(encs)), key=lambda i: -len(encs[i].ids))
-    out: list[list[float]] = [[] for _ in encs]
-    for b in range(0, len(order), batch_size):
-        idx = order[b:b + batch_size]
-        rows = [encs[i].ids[:-1] for i in idx]
-        ids, mask = _pad(rows, pad_id, "cpu")
-        keep = torch.zeros_like(mask, dtype=torch.bool)   # built on the CPU, moved once
-        targets = []
-        for r, i in enumerate(idx):
-            e = encs[i]
-            keep[r, e.n_prefix - 1:len(e.ids) - 1] = True
-            targets.extend(e.ids[e.n_prefix:])
-        if targets:
-            with amp:
-                logits, _ = call(ids.to(device), mask.to(device), keep.to(device))
-            lp = _logprobs(logits, torch.tensor(targets, device=logits.device)).cpu().tolist()
-            pos = 0
-            for i in idx:
-                n = len(encs[i].ids) - encs[i].n_prefix
-                out[i] = lp[pos:pos + n]
-                pos += n
-        bar.update(len(idx))
-    return out
+class _Row:
+    """One input row: the token trie of the model inputs (`ids[:-1]`) of one or more sequences.
+
+    Sequences are added in lexicographic order, so nodes are numbered in pre-order and the subtree of node
+    j is the range [j, end[j]): node i may attend to node j iff j <= i < end[j], i.e. j is i itself or an
+    ancestor - exactly the tokens before i in each of its sequences, at position = depth. A row of a single
+    sequence is that sequence."""
+
+    __slots__ = ("tokens", "parents", "depths", "children", "paths")
+
+    def __init__(self):
+        self.tokens: list[int] = []
+        self.parents: list[int] = []
+        self.depths: list[int] = []
+        self.children: dict[tuple[int, int], int] = {}
+        self.paths: list[tuple[int, list[int]]] = []   # (sequence index, node of each input position)
+
+    def shared(self, x: Sequence[int]) -> int:
+        """How many leading tokens of `x` the trie already holds."""
+        node, k = -1, 0
+        while k < len(x) and (node, x[k]) in self.children:
+            node = self.children[(node, x[k])]
+            k += 1
+        return k
+
+    def add(self, seq: int, x: Sequence[int]) -> None:
+        node, path = -1, []
+        for depth, t in enumerate(x):
+            nxt = self.children.get((node, t))
+            if nxt is None:
+                nxt = self.children[(node, t)] = len(self.tokens)
+                self.tokens.append(t)
+                self.parents.append(node)
+                self.depths.append(depth)
+            node = nxt
+            path.append(nxt)
+        self.paths.append((seq, path))
+
+    def ends(self) -> list[int]:
+        end = list(range(1, len(self.tokens) + 1))
+        for j in range(len(self.tokens) - 1, -1, -1):
+            p = self.parents[j]
+            if p >= 0 and end[j] > end[p]:
+                end[p] = end[j]
+        return end
+
+
+@dataclass(frozen=True)
+class PackCosts:
+    """Relative costs that decide how a batch's tries are cut into rows, in units of one padded row
+    position through the transformer body: `head` per scored position (output layer + log_softmax, paid by
+    real nodes only) and `attention` per (query, key) pair of a row (paid as width squared per row)."""
+    head: float = 1.0
+    attention: float = 1e-3
+
+    @classmethod
+    def of(cls, model) -> "PackCosts":
+        """From the model's shapes (multiply-adds per token; attention counted twice, being less efficient)."""
+        cfg = model.config
+        d = getattr(cfg, "hidden_size", None)
+        if not d:
+            return cls()
+        f = getattr(cfg, "intermediate_size", None) or 4 * d
+        body = max(getattr(cfg, "num_hidden_layers", 1), 1) * (4 * d * d + 3 * d * f)
+        return cls(head=d * _vocab_size(model) / body, attention=2 * 2 * d / (4 * d * d + 3 * d * f))
 
 
 def _lcp(a: Sequence[int], b: Sequence[int]) -> int:
@@ -250,128 +277,140 @@ def _lcp(a: Sequence[int], b: Sequence[int]) -> int:
     return k
 
 
-def prefix_groups(encs: Sequence[Encoded], idx: Sequence[int], min_shared: int
-                  ) -> tuple[list[tuple[list[int], int]], list[int]]:
-    """Group sequences that share a token prefix: (members, shared length) groups and the singletons.
+def pack_rows(encs: Sequence[Encoded], idx: Sequence[int], costs: PackCosts = PackCosts()) -> list[_Row]:
+    """Cut the token trie of the sequences `idx` (model inputs `ids[:-1]`) into rows, at the cheapest width.
 
-    Greedy over the sequences in lexicographic order: the next sequence joins the current group while the
-    group's common prefix stays >= `min_shared` tokens and the tokens saved, (members - 1) * prefix, do not
-    decrease. Candidates of one item (EWoK's targets after their context, entity tracking's options, a
-    BLiMP pair's common start) end up together; unrelated sequences rarely share `min_shared` tokens."""
+    In lexicographic order, a sequence adds `len - lcp(previous)` nodes to the row of its predecessor, or
+    `len` to a new row (its shared prefix is then recomputed). For each candidate width W (the rows of a
+    batch are padded to one width), rows are filled greedily up to W; the W kept minimises
+    rows * W * (1 + attention * W) + head * nodes (`PackCosts`). So a context is cut from its candidates
+    only when that is cheaper (never for entity tracking's ~180-token prefixes), and rows stay short."""
     order = sorted(idx, key=lambda i: encs[i].ids)
-    groups: list[tuple[list[int], int]] = []
-    singles: list[int] = []
-    k = 0
-    while k < len(order):
-        members, shared = [order[k]], len(encs[order[k]].ids)
-        j = k + 1
-        while j < len(order):
-            s2 = min(shared, _lcp(encs[order[j - 1]].ids, encs[order[j]].ids))
-            if s2 < min_shared or len(members) * s2 < (len(members) - 1) * shared:
-                break
-            members.append(order[j])
-            shared = s2
-            j += 1
-        if len(members) > 1:
-            groups.append((members, shared))
+    xs = [encs[i].ids[:-1] for i in order]
+    lcps = [0] + [_lcp(xs[k - 1], xs[k]) for k in range(1, len(xs))]
+    longest, total = max(len(x) for x in xs), sum(len(x) - c for x, c in zip(xs, lcps))
+
+    def greedy(width: int) -> tuple[list[int], int, int]:   # row starts, widest row, nodes
+        starts, n, widest, nodes = [], 0, 0, 0
+        for k, x in enumerate(xs):
+            add = len(x) - lcps[k]
+            if not starts or n + add > width:
+                starts.append(k)
+                n, add = 0, len(x)
+            n += add
+            nodes += add
+            widest = max(widest, n)
+        return starts, widest, nodes
+
+    best = None
+    for k in range(1, len(xs) + 1):
+        width = max(longest, -(-total // k))
+        starts, widest, nodes = greedy(width)
+        cost = len(starts) * widest * (1 + costs.attention * widest) + costs.head * nodes
+        if best is None or cost < best[0]:
+            best = (cost, starts)
+        if width == longest:
+            break
+    starts = best[1] + [len(xs)]
+    rows = []
+    for lo, hi in zip(starts[:-1], starts[1:]):
+        row = _Row()
+        for k in range(lo, hi):
+            row.add(order[k], xs[k])
+        rows.append(row)
+    return rows
+
+
+def _single_rows(encs: Sequence[Encoded], idx: Sequence[int]) -> list[_Row]:
+    rows = []
+    for i in idx:
+        r = _Row()
+        r.add(i, encs[i].ids[:-1])
+        rows.append(r)
+    return rows
+
+
+def _to(t: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Host-to-device copy; pinned and asynchronous on CUDA."""
+    if device.type == "cuda":
+        return t.pin_memory().to(device, non_blocking=True)
+    return t.to(device)
+
+
+def _score_rows(fwd: _Forward, encs: Sequence[Encoded], rows: list[_Row], pad_id: int, tree: bool
+                ) -> dict[int, list[float]]:
+    """One forward over `rows` (right-padded); per sequence, the log-probs of its scored tokens.
+
+    `tree`: a 4-D mask from each row's trie and positions = depth; otherwise a plain 2-D padding mask (rows
+    of one sequence each). Every (position, next token) pair is computed once, however many sequences use it."""
+    width = max(len(r.tokens) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    for b, r in enumerate(rows):
+        ids[b, :len(r.tokens)] = torch.tensor(r.tokens, dtype=torch.long)
+    positions = None
+    if tree:
+        depth = torch.zeros_like(ids)
+        end = torch.arange(1, width + 1).repeat(len(rows), 1)
+        for b, r in enumerate(rows):
+            depth[b, :len(r.tokens)] = torch.tensor(r.depths, dtype=torch.long)
+            end[b, :len(r.tokens)] = torch.tensor(r.ends(), dtype=torch.long)
+        ar = torch.arange(width)
+        allowed = (ar[None, None, :] <= ar[None, :, None]) & (ar[None, :, None] < end[:, None, :])   # [B, q, k]
+        if fwd.model.config._attn_implementation == "eager":   # eager attention adds the mask to its scores
+            mask = torch.zeros(allowed.shape, dtype=torch.float32).masked_fill_(~allowed, torch.finfo(torch.float32).min)
         else:
-            singles.append(order[k])
-        k = j
-    return groups, singles
+            mask = allowed
+        mask, positions = mask[:, None], _to(depth, fwd.device)
+    else:
+        mask = torch.zeros_like(ids)
+        for b, r in enumerate(rows):
+            mask[b, :len(r.tokens)] = 1
+    pairs: dict[tuple[int, int], int] = {}
+    nodes: dict[int, int] = {}
+    wanted: list[tuple[int, list[int]]] = []
+    for b, r in enumerate(rows):
+        for seq, path in r.paths:
+            e = encs[seq]
+            got = []
+            for t in range(e.n_prefix, len(e.ids)):
+                flat = b * width + path[t - 1]
+                got.append(pairs.setdefault((nodes.setdefault(flat, len(nodes)), e.ids[t]), len(pairs)))
+            wanted.append((seq, got))
+    states = fwd.states(_to(ids, fwd.device), _to(mask, fwd.device), positions)
+    states = states.reshape(-1, states.shape[-1]).index_select(0, _to(torch.tensor(list(nodes)), fwd.device))
+    keys = torch.tensor(list(pairs), dtype=torch.long)
+    lp = fwd.logprobs(states, _to(keys[:, 0], fwd.device), _to(keys[:, 1], fwd.device)).cpu().tolist()
+    return {seq: [lp[k] for k in got] for seq, got in wanted}
 
 
-def _score_shared(call, encs: list[Encoded], groups: list[tuple[list[int], int]], batch_size: int, pad_id: int,
-                  device, amp, bar) -> list[list[float]] | None:
-    """Shared-prefix path. Per batch of groups, one forward over the shared prefixes (use_cache=True) gives
-    the log-probs of the scored tokens inside each prefix and the distribution after it; the KV cache,
-    index-selected per member, then runs the members' remaining tokens as a right-padded batch with explicit
-    position ids. Returns per-token log-probs for the groups' members (others left empty), or None when
-    the model's cache cannot be index-selected (the caller then scores them the plain way)."""
-    out: list[list[float]] = [[] for _ in encs]
-    groups = sorted(groups, key=lambda g: -max(len(encs[i].ids) for i in g[0]))
-    for b in range(0, len(groups), batch_size):
-        gb = groups[b:b + batch_size]
-        prefixes = [encs[m[0]].ids[:L] for m, L in gb]
-        # Positions whose logits are needed: from the first scored token inside the prefix to its end.
-        starts = [min(min(encs[i].n_prefix for i in m), L) - 1 for m, L in gb]
-        p_ids, p_mask = _pad(prefixes, pad_id, "cpu")
-        keep = torch.zeros_like(p_mask, dtype=torch.bool)
-        for r, ((_, L), st) in enumerate(zip(gb, starts)):
-            keep[r, st:L] = True
-        p_ids, p_mask, keep = p_ids.to(device), p_mask.to(device), keep.to(device)
-        with amp:
-            logits, cache = call(p_ids, p_mask, keep, use_cache=True)
-        kv = _cache_kv(cache)
-        if kv is None:
-            return None
-        lp = torch.log_softmax(logits.float(), dim=-1)                      # rows: groups' kept positions
-        row0 = [0]
-        for (_, L), st in zip(gb, starts):
-            row0.append(row0[-1] + L - st)
-        last_rows = torch.tensor([row0[r + 1] - 1 for r in range(len(gb))], device=lp.device)
-        inner_rows = [row0[r] + t - 1 - st for r, ((_, L), st) in enumerate(zip(gb, starts))
-                      for t in range(st + 1, L)]
-        inner_tok = [prefixes[r][t] for r, ((_, L), st) in enumerate(zip(gb, starts)) for t in range(st + 1, L)]
-        inner = (lp[torch.tensor(inner_rows, dtype=torch.long, device=lp.device),
-                    torch.tensor(inner_tok, dtype=torch.long, device=lp.device)].cpu().tolist() if inner_rows else [])
-        shared_lp: list[dict[int, float]] = []   # per group: token position -> log-prob
-        pos = 0
-        for (_, L), st in zip(gb, starts):
-            shared_lp.append({t: inner[pos + t - st - 1] for t in range(st + 1, L)})
-            pos += L - st - 1
-        p_len = p_mask.sum(1)
-        members = [(gi, i) for gi, (m, _) in enumerate(gb) for i in m]
-        members.sort(key=lambda x: -(len(encs[x[1]].ids) - gb[x[0]][1]))
-        for c in range(0, len(members), batch_size):
-            chunk = members[c:c + batch_size]
-            gidx = torch.tensor([gi for gi, _ in chunk], device=device)
-            firsts = [(r, gi, encs[i].ids[gb[gi][1]]) for r, (gi, i) in enumerate(chunk)
-                      if len(encs[i].ids) > gb[gi][1] and encs[i].n_prefix <= gb[gi][1]]
-            first = {}
-            if firsts:
-                vals = lp[last_rows[torch.tensor([f[1] for f in firsts], device=lp.device)],
-                          torch.tensor([f[2] for f in firsts], device=lp.device)].cpu().tolist()
-                first = {f[0]: v for f, v in zip(firsts, vals)}
-            suffixes = [encs[i].ids[gb[gi][1]:-1] for gi, i in chunk]
-            rest: list[list[float]] = [[] for _ in chunk]
-            if any(suffixes):
-                s_ids, s_mask = _pad(suffixes, pad_id, "cpu")
-                s_keep = torch.zeros_like(s_mask, dtype=torch.bool)
-                targets = []
-                for r, (gi, i) in enumerate(chunk):
-                    e, L = encs[i], gb[gi][1]
-                    lo = max(e.n_prefix - L - 1, 0)          # input j predicts token L + 1 + j
-                    s_keep[r, lo:len(e.ids) - L - 1] = True
-                    targets.extend(e.ids[L + 1 + lo:])
-                s_ids, s_mask, s_keep = s_ids.to(device), s_mask.to(device), s_keep.to(device)
-                mask = torch.cat([p_mask.index_select(0, gidx), s_mask], dim=1)
-                positions = p_len.index_select(0, gidx)[:, None] + torch.arange(s_ids.shape[1], device=device)[None]
-                if targets:
-                    with amp:
-                        logits_b, _ = call(s_ids, mask, s_keep, position_ids=positions,
-                                           cache=_select_cache(kv, gidx))
-                    vals = _logprobs(logits_b, torch.tensor(targets, device=logits_b.device)).cpu().tolist()
-                    q = 0
-                    for r, (gi, i) in enumerate(chunk):
-                        e, L = encs[i], gb[gi][1]
-                        n = len(e.ids) - max(e.n_prefix, L + 1)
-                        rest[r] = vals[q:q + n]
-                        q += n
-            for r, (gi, i) in enumerate(chunk):
-                e, L = encs[i], gb[gi][1]
-                inside = [shared_lp[gi][t] for t in range(e.n_prefix, min(L, len(e.ids)))]
-                out[i] = inside + ([first[r]] if r in first else []) + rest[r]
-            bar.update(len(chunk))
-    return out
+def _tree_works(fwd: _Forward, pad_id: int) -> bool:
+    """Probe: three short sequences sharing prefixes, scored through one tree row and as plain rows."""
+    v = _vocab_size(fwd.model)
+    if v < 12:
+        return False
+    encs = [Encoded((1, 5, 6, 7), 1), Encoded((1, 5, 8, 9), 1), Encoded((1, 10), 1)]
+    try:
+        tree = _score_rows(fwd, encs, pack_rows(encs, range(3), PackCosts(head=1.0, attention=0.0)), pad_id,
+                           tree=True)
+    except Exception as err:   # an attention implementation without custom 4-D masks
+        warnings.warn(f"scoring: prefix sharing is off for this model ({type(err).__name__}: {err})")
+        return False
+    plain = _score_rows(fwd, encs, _single_rows(encs, range(3)), pad_id, tree=False)
+    diff = max(abs(a - b) for i in range(3) for a, b in zip(tree[i], plain[i]))
+    if diff > fwd.tol:
+        warnings.warn(f"scoring: prefix sharing is off for this model (tree and plain scores differ by {diff:.2e})")
+    return diff <= fwd.tol
 
+
+# ----------------------------------------------------------------------------------------------- engine
 
 def score_requests(model, tok, requests: Sequence[Request], batch_size: int = 64, *, bos: bool = True,
-                   share_context: bool = True, min_shared_prefix: int = 4, bf16: bool = False,
-                   progress: bool = True, desc: str = "scoring") -> list[Score]:
+                   share_context: bool = True, bf16: bool = False, progress: bool = True, desc: str = "scoring") -> list[Score]:
     """Score every request (module docstring); results are in the order of `requests`.
 
-    `share_context`: sequences sharing a token prefix of at least `min_shared_prefix` tokens (BOS
-    included; `prefix_groups`) run it once and reuse its KV cache. `bf16`: autocast on CUDA only."""
+    Each forward takes up to `batch_size` sequences. `share_context`: the sequences of a batch (in
+    lexicographic order) become token tries cut into rows (`pack_rows`), so a prefix shared inside a row
+    runs once; without it, one right-padded row per sequence, longest first. `bf16`: autocast on CUDA only."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1 (got {batch_size})")
     requests = list(requests)
@@ -388,31 +427,25 @@ def score_requests(model, tok, requests: Sequence[Request], batch_size: int = 64
     back = [unique.setdefault(e, len(unique)) for e in encs]
     uencs = list(unique)
     scorable = [i for i, e in enumerate(uencs) if e.n_prefix < len(e.ids)]
-
-    groups: list[tuple[list[int], int]] = []
-    plain = scorable
-    if share_context:
-        groups, plain = prefix_groups(uencs, scorable, min_shared_prefix)
-    grouped = [i for m, _ in groups for i in m]
-
-    call = _Caller(model)
     pad_id = _pad_id(tok)
     token_lps: list[list[float]] = [[] for _ in uencs]
     try:
-        with torch.inference_mode(), tqdm(total=len(scorable), desc=desc, unit="seq", disable=not progress,
-                                          leave=False) as bar:
-            if groups:
-                res = _score_shared(call, uencs, groups, batch_size, pad_id, device, amp, bar)
-                if res is None:   # cache not index-selectable: score those requests the plain way
-                    plain = scorable
-                else:
-                    for i in grouped:
-                        token_lps[i] = res[i]
-            if plain:
-                sub = [uencs[i] for i in plain]
-                res = _score_plain(call, sub, batch_size, pad_id, device, amp, bar)
-                for i, lp in zip(plain, res):
-                    token_lps[i] = lp
+        with torch.inference_mode():
+            fwd = _Forward(model, amp)
+            tree = share_context and _tree_works(fwd, pad_id)
+            costs = PackCosts.of(model)
+            if tree:
+                order = sorted(scorable, key=lambda i: uencs[i].ids)
+            else:
+                order = sorted(scorable, key=lambda i: -len(uencs[i].ids))   # long first: memory errors early
+            with tqdm(total=len(order), desc=desc, unit="seq", disable=not progress, leave=False) as bar:
+                for b in range(0, len(order), batch_size):
+                    idx = order[b:b + batch_size]
+                    rows = (pack_rows(uencs, idx, costs) if tree
+                            else _single_rows(uencs, idx))
+                    for i, lp in _score_rows(fwd, uencs, rows, pad_id, tree).items():
+                        token_lps[i] = lp
+                    bar.update(len(idx))
     finally:
         if was_training:
             model.train()

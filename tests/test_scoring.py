@@ -9,7 +9,8 @@ import pytest
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from classit_utils.scoring import Request, Score, encode_requests, naive_score, score_requests, score_texts
+from classit_utils.scoring import (PackCosts, Request, Score, encode_requests, naive_score, pack_rows,
+                                   score_requests, score_texts)
 from classit_utils.tasks import Item, TaskSpec, choose, evaluate_ranking
 
 TOL = 1e-5
@@ -140,26 +141,82 @@ def test_invariant_to_batch_size_order_and_composition(model, tiny_tok, share_co
     assert abs(mixed[0].logprob - ref[0]) < TOL and abs(mixed[4].logprob - ref[0]) < TOL
 
 
+EDGE = [Request("", "The cat sat."), Request("", "The cat sat on the mat."), Request("The cat", " sat on the mat."),
+        Request("The cat sat on the mat. The dog", " ran."), Request("The cat sat on the mat. The cat", " ran."),
+        Request("The cat sat on the mat.", " The dog ran to the park.")]
+
+
 @pytest.mark.parametrize("bos", [True, False])
 def test_shared_prefix_edge_cases(model, tiny_tok, bos):
-    """Prefix groups whose members score tokens inside the shared prefix, start scoring after it, are a
-    prefix of another member, or have the same tokens with different contexts."""
-    reqs = [Request("", "The cat sat."), Request("", "The cat sat on the mat."),
-            Request("The cat", " sat on the mat."),
-            Request("The cat sat on the mat. The dog", " ran."), Request("The cat sat on the mat. The cat", " ran."),
-            Request("The cat sat on the mat.", " The dog ran to the park.")]
-    from classit_utils.scoring import prefix_groups
-    encs = encode_requests(tiny_tok, reqs, bos=bos)
-    groups, singles = prefix_groups(encs, range(len(encs)), 4)
-    assert len(groups) >= 1 and not singles
-    shared = score_requests(model, tiny_tok, reqs, batch_size=2, bos=bos, progress=False)
-    plain = score_requests(model, tiny_tok, reqs, batch_size=2, bos=bos, share_context=False, progress=False)
-    for r, a, b in zip(reqs, shared, plain):
-        assert a.token_ids == b.token_ids
+    """Tries whose sequences score tokens inside the shared prefix, start scoring after it, are a prefix of
+    another sequence, or have the same tokens with different contexts."""
+    shared = score_requests(model, tiny_tok, EDGE, batch_size=2, bos=bos, progress=False)
+    with pytest.MonkeyPatch.context() as mp:   # narrow rows: prefixes cut and recomputed across rows
+        mp.setattr(PackCosts, "of", classmethod(lambda cls, m: cls(head=0.0, attention=0.05)))
+        whole = score_requests(model, tiny_tok, EDGE, batch_size=64, bos=bos, progress=False)
+    plain = score_requests(model, tiny_tok, EDGE, batch_size=2, bos=bos, share_context=False, progress=False)
+    for r, a, b, c in zip(EDGE, shared, plain, whole):
+        assert a.token_ids == b.token_ids == c.token_ids
         assert max(abs(x - y) for x, y in zip(a.token_logprobs, b.token_logprobs)) < TOL
+        assert max(abs(x - y) for x, y in zip(c.token_logprobs, b.token_logprobs)) < TOL
         assert abs(a.logprob - naive_score(model, tiny_tok, r, bos=bos).logprob) < TOL
-    if bos:   # whole sentence = "The" + " cat" (as scored in another member) + the continuation
+    if bos:   # whole sentence = "The" + " cat" (as scored in another sequence) + the continuation
         assert shared[1].logprob == pytest.approx(shared[2].logprob + sum(shared[0].token_logprobs[:2]), abs=TOL)
+
+
+def test_pack_rows_builds_preorder_tries(tiny_tok):
+    encs = encode_requests(tiny_tok, EDGE + [Request("", s) for s in SENTENCES])
+    for costs in (PackCosts(), PackCosts(head=0.0, attention=0.05), PackCosts(head=5.0, attention=0.0)):
+        rows = pack_rows(encs, range(len(encs)), costs)
+        assert sorted(seq for r in rows for seq, _ in r.paths) == list(range(len(encs)))
+        for r in rows:
+            end = r.ends()
+            for seq, path in r.paths:
+                x = encs[seq].ids[:-1]
+                assert [r.tokens[n] for n in path] == list(x) and [r.depths[n] for n in path] == list(range(len(x)))
+                assert all(r.parents[path[k]] == (path[k - 1] if k else -1) for k in range(len(path)))
+            for i in range(len(r.tokens)):   # pre-order: j may be seen from i iff j is i or one of its ancestors
+                anc, j = set(), i
+                while j >= 0:
+                    anc.add(j)
+                    j = r.parents[j]
+                assert {j for j in range(len(r.tokens)) if j <= i < end[j]} == anc
+    # Free attention: one row holding every distinct prefix once. Costly attention and a free head:
+    # narrow rows, a prefix stored again in each row that needs it.
+    (one,) = pack_rows(encs, range(len(encs)), PackCosts(head=1.0, attention=0.0))
+    assert len(one.tokens) == len({e.ids[:n] for e in encs for n in range(1, len(e.ids))})
+    narrow = pack_rows(encs, range(len(encs)), PackCosts(head=0.0, attention=0.05))
+    assert len(narrow) > 1 and max(len(r.tokens) for r in narrow) < len(one.tokens)
+    assert sum(len(r.tokens) for r in narrow) > len(one.tokens)
+    # Long shared contexts stay with their candidates: cutting them costs a recomputed context.
+    ctx = [i for i, q in enumerate(EDGE) if q.context.startswith("The cat sat on the mat.")]
+    assert len(pack_rows(encs, ctx, PackCosts())) == 1
+
+
+def test_models_outside_the_fast_paths_fall_back_exactly(model, tiny_tok):
+    """Logits that are not head(hidden) (here: scaled) use the model's own logits; a model that ignores
+    position_ids cannot take tree rows and scores plain rows, with a warning. Both stay exact."""
+    class Scaled(LlamaForCausalLM):
+        def forward(self, *a, **k):
+            out = super().forward(*a, **k)
+            out.logits = out.logits * 0.5
+            return out
+    scaled = Scaled(model.config).eval()
+    scaled.load_state_dict(model.state_dict())
+    reqs = [Request(c, k) for c, k in PAIRS]
+    for r, s in zip(reqs, score_requests(scaled, tiny_tok, reqs, progress=False)):
+        assert s.logprob == pytest.approx(naive_score(scaled, tiny_tok, r).logprob, abs=TOL)
+        assert abs(s.logprob - naive_score(model, tiny_tok, r).logprob) > 1e-3     # the scaling was used
+
+    forward = model.model.forward
+    model.model.forward = lambda *a, **k: forward(*a, **{n: v for n, v in k.items() if n != "position_ids"})
+    try:
+        with pytest.warns(UserWarning, match="prefix sharing is off"):
+            got = score_requests(model, tiny_tok, reqs, progress=False)
+    finally:
+        del model.model.forward
+    for r, s in zip(reqs, got):
+        assert s.logprob == pytest.approx(naive_score(model, tiny_tok, r).logprob, abs=TOL)
 
 
 @pytest.mark.parametrize("attn", ["sdpa", "eager"])
