@@ -14,6 +14,8 @@
 - Shared prefixes: the BLiMP run is repeated with `share_context=False`; EWoK fast (zip) and entity
   tracking fast items are scored with `share_context` on and off (no minicons equivalent), to measure what
   sharing a context's (or a common prefix's) computation buys.
+- Work: the positions each scorer runs through the model (minicons' padded batches, our trie nodes) and the
+  distinct prefixes of all sentences, the least any exact scorer must run; their ratios are printed.
 Needs `pip install -e .[bench]` (minicons). Without minicons, a naive one-sentence-per-forward loop is the peer.
 """
 from __future__ import annotations
@@ -30,7 +32,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from classit_utils.scoring import naive_score, Request, score_requests, score_texts  # noqa: E402
+from classit_utils.scoring import (encode_requests, naive_score, pack_rows, PackCosts, Request,  # noqa: E402
+                                   score_requests, score_texts)
 from classit_utils.tasks import get_task  # noqa: E402
 from classit_utils.tokenizer import train_tokenizer  # noqa: E402
 
@@ -62,6 +65,20 @@ def blimp_texts(data: Path, paradigms: int | None, items: int | None) -> tuple[l
     uids = sorted({p.uid for p in pairs})[:paradigms] if paradigms else None
     pairs = [p for p in pairs if uids is None or p.uid in uids]
     return [s for p in pairs for s in p.continuations], len(pairs)
+
+
+def positions_through_model(model, tok, texts: list[str], bs: int) -> dict[str, int]:
+    """The work each scorer gives the model: minicons pads each batch (in the given order) to its longest
+    sentence; ours runs each batch's trie nodes once (`pack_rows`); no exact scorer can run fewer positions
+    than the distinct prefixes of all sentences."""
+    encs = encode_requests(tok, [Request("", t) for t in texts])
+    peer = sum(len(encs[i:i + bs]) * max(len(e.ids) for e in encs[i:i + bs]) for i in range(0, len(encs), bs))
+    uniq = sorted(set(encs), key=lambda e: e.ids)
+    costs = PackCosts.of(model)
+    ours = sum(len(r.tokens) for b in range(0, len(uniq), bs)
+               for r in pack_rows(uniq, range(b, min(b + bs, len(uniq))), costs))
+    distinct = len({e.ids[:n] for e in uniq for n in range(1, len(e.ids))})
+    return {"peer (padded batches)": peer, "ours (trie nodes)": ours, "distinct prefixes (all)": distinct}
 
 
 CPU_TIMES: dict[int, float] = {}
@@ -141,6 +158,11 @@ def main() -> int:
     print(f"| {peer_name} | {t_peer:.2f} | {n_pairs / t_peer:.0f} | {len(texts) / t_peer:.0f} | {c_peer:.2f} |")
     print(f"speed ratio: {t_peer / t_ours:.2f}x wall, {c_peer / c_ours:.2f}x CPU time; "
           f"max |score difference| = {diff:.2e}; load average {os.getloadavg()[0]:.1f}")
+    work = positions_through_model(model, tok, texts, bs)
+    print("positions through the transformer body (= output-layer rows for the peer):", ", ".join(
+        f"{k} {v:,}" for k, v in work.items()))
+    print(f"work ratio peer / ours: {work['peer (padded batches)'] / work['ours (trie nodes)']:.2f}x; "
+          f"bound for any exact scorer: {work['peer (padded batches)'] / work['distinct prefixes (all)']:.2f}x")
 
     print(f"\nShared prefixes (share_context on vs off), {args.shared_items} items per subtask, batch size {bs}")
     print("| task | items | requests | off s | on s | speed-up | max diff |\n|---|---|---|---|---|---|---|")

@@ -37,7 +37,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -166,11 +167,12 @@ class _Forward:
             if a.shape != b.shape or not torch.allclose(a, b, atol=self.tol, rtol=self.tol):
                 self.base = self.head = None
 
-    def states(self, ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor | None) -> torch.Tensor:
+    def states(self, ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor | None = None,
+               segments: "_Segments | None" = None) -> torch.Tensor:
         kw = dict(input_ids=ids, attention_mask=mask, use_cache=False)
         if positions is not None:
             kw["position_ids"] = positions
-        with self.amp:
+        with self.amp, _segment_attention(self.model, segments):
             if self.base is not None:
                 return self.base(**kw).last_hidden_state
             return self.model(**kw).logits
@@ -198,6 +200,63 @@ class _Forward:
 def _vocab_size(model) -> int:
     emb = model.get_input_embeddings()
     return int(emb.num_embeddings if hasattr(emb, "num_embeddings") else emb.weight.shape[0])
+
+
+# ----------------------------------------------------------------------------------------------- tries attention
+
+@dataclass(frozen=True)
+class _Segments:
+    """A flat row of `n` trie nodes made of consecutive segments (one trie each): `index` [S, w] the flat
+    positions of each segment's nodes (padded), `valid` [S * w] which of them are real, `mask` [S, 1, w, w]
+    each segment's ancestors-only mask (a padding query sees itself only)."""
+    n: int
+    index: torch.Tensor
+    valid: torch.Tensor
+    mask: torch.Tensor
+
+
+_SEGMENTS: ContextVar[_Segments | None] = ContextVar("classit_scoring_segments", default=None)
+_TRIES_ATTENTION = "classit_tries"
+
+
+def _tries_attention(module, query, key, value, attention_mask, dropout: float = 0.0, scaling=None, **kw):
+    """Attention over a flat row of tries, segment by segment: the segments are gathered into an [S, heads,
+    w, dim] batch, attend under their own masks (SDPA) and are scattered back, so the transformer body runs
+    on real nodes only (no padding) and attention costs S * w^2, not n^2. Without segments it is SDPA."""
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+    seg = _SEGMENTS.get()
+    if seg is None or query.shape[0] != 1 or query.shape[2] != seg.n or key.shape[2] != seg.n:
+        return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling,
+                                      **kw)
+
+    def split(t: torch.Tensor) -> torch.Tensor:   # [1, heads, n, dim] -> [S, heads, w, dim]
+        return t[0][:, seg.index].transpose(0, 1)
+    out, _ = sdpa_attention_forward(module, split(query), split(key), split(value), seg.mask, dropout=dropout,
+                                    scaling=scaling, **kw)                      # [S, w, heads, dim]
+    return out.reshape(-1, *out.shape[2:])[seg.valid][None], None
+
+
+try:
+    from transformers import AttentionInterface
+    AttentionInterface.register(_TRIES_ATTENTION, _tries_attention)
+except ImportError:   # an old transformers: the probe finds no tries attention, and the plain path is used
+    pass
+
+
+@contextmanager
+def _segment_attention(model, segments: _Segments | None):
+    """While scoring a tries row: the model's attention is `_tries_attention`, which reads `segments`."""
+    if segments is None:
+        yield
+        return
+    old = model.config._attn_implementation
+    token = _SEGMENTS.set(segments)
+    model.config._attn_implementation = _TRIES_ATTENTION
+    try:
+        yield
+    finally:
+        model.config._attn_implementation = old
+        _SEGMENTS.reset(token)
 
 
 # ----------------------------------------------------------------------------------------------- rows
@@ -251,9 +310,9 @@ class _Row:
 
 @dataclass(frozen=True)
 class PackCosts:
-    """Relative costs that decide how a batch's tries are cut into rows, in units of one padded row
-    position through the transformer body: `head` per scored position (output layer + log_softmax, paid by
-    real nodes only) and `attention` per (query, key) pair of a row (paid as width squared per row)."""
+    """Relative costs that decide how a batch's tries are cut into rows (segments), in units of one node
+    through the transformer body: `head` per node (output layer + log_softmax) and `attention` per
+    (query, key) pair, paid as rows * widest row^2 (`_tries_attention` pads the segments to one width)."""
     head: float = 1.0
     attention: float = 1e-3
 
@@ -281,10 +340,10 @@ def pack_rows(encs: Sequence[Encoded], idx: Sequence[int], costs: PackCosts = Pa
     """Cut the token trie of the sequences `idx` (model inputs `ids[:-1]`) into rows, at the cheapest width.
 
     In lexicographic order, a sequence adds `len - lcp(previous)` nodes to the row of its predecessor, or
-    `len` to a new row (its shared prefix is then recomputed). For each candidate width W (the rows of a
-    batch are padded to one width), rows are filled greedily up to W; the W kept minimises
-    rows * W * (1 + attention * W) + head * nodes (`PackCosts`). So a context is cut from its candidates
-    only when that is cheaper (never for entity tracking's ~180-token prefixes), and rows stay short."""
+    `len` to a new row (its shared prefix is then recomputed). For each candidate width W, rows are filled
+    greedily up to W; the W kept minimises (1 + head) * nodes + attention * rows * widest^2 (`PackCosts`).
+    So a context is cut from its candidates only when that is cheaper (never for entity tracking's
+    ~180-token prefixes), and rows stay short enough for attention to stay cheap."""
     order = sorted(idx, key=lambda i: encs[i].ids)
     xs = [encs[i].ids[:-1] for i in order]
     lcps = [0] + [_lcp(xs[k - 1], xs[k]) for k in range(1, len(xs))]
@@ -306,7 +365,7 @@ def pack_rows(encs: Sequence[Encoded], idx: Sequence[int], costs: PackCosts = Pa
     for k in range(1, len(xs) + 1):
         width = max(longest, -(-total // k))
         starts, widest, nodes = greedy(width)
-        cost = len(starts) * widest * (1 + costs.attention * widest) + costs.head * nodes
+        cost = (1 + costs.head) * nodes + costs.attention * len(starts) * widest * widest
         if best is None or cost < best[0]:
             best = (cost, starts)
         if width == longest:
@@ -339,44 +398,51 @@ def _to(t: torch.Tensor, device: torch.device) -> torch.Tensor:
 
 def _score_rows(fwd: _Forward, encs: Sequence[Encoded], rows: list[_Row], pad_id: int, tree: bool
                 ) -> dict[int, list[float]]:
-    """One forward over `rows` (right-padded); per sequence, the log-probs of its scored tokens.
+    """One forward over `rows`; per sequence, the log-probs of its scored tokens.
 
-    `tree`: a 4-D mask from each row's trie and positions = depth; otherwise a plain 2-D padding mask (rows
-    of one sequence each). Every (position, next token) pair is computed once, however many sequences use it."""
-    width = max(len(r.tokens) for r in rows)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    for b, r in enumerate(rows):
-        ids[b, :len(r.tokens)] = torch.tensor(r.tokens, dtype=torch.long)
-    positions = None
+    `tree`: the rows are the segments of one flat, unpadded row (positions = depth, `_tries_attention`);
+    otherwise rows of one sequence each, right-padded, with a plain 2-D mask. Every (position, next token)
+    pair is computed once, however many sequences use it."""
+    widths = [len(r.tokens) for r in rows]
+    width = max(widths)
+    segments = positions = None
     if tree:
-        depth = torch.zeros_like(ids)
+        offsets = [0]
+        for w in widths[:-1]:
+            offsets.append(offsets[-1] + w)
+        n = offsets[-1] + widths[-1]
+        ids = torch.tensor([[t for r in rows for t in r.tokens]], dtype=torch.long)
+        positions = _to(torch.tensor([[d for r in rows for d in r.depths]], dtype=torch.long), fwd.device)
+        index = torch.zeros((len(rows), width), dtype=torch.long)
         end = torch.arange(1, width + 1).repeat(len(rows), 1)
         for b, r in enumerate(rows):
-            depth[b, :len(r.tokens)] = torch.tensor(r.depths, dtype=torch.long)
-            end[b, :len(r.tokens)] = torch.tensor(r.ends(), dtype=torch.long)
+            index[b, :widths[b]] = torch.arange(offsets[b], offsets[b] + widths[b])
+            end[b, :widths[b]] = torch.tensor(r.ends(), dtype=torch.long)
         ar = torch.arange(width)
-        allowed = (ar[None, None, :] <= ar[None, :, None]) & (ar[None, :, None] < end[:, None, :])   # [B, q, k]
-        if fwd.model.config._attn_implementation == "eager":   # eager attention adds the mask to its scores
-            mask = torch.zeros(allowed.shape, dtype=torch.float32).masked_fill_(~allowed, torch.finfo(torch.float32).min)
-        else:
-            mask = allowed
-        mask, positions = mask[:, None], _to(depth, fwd.device)
+        allowed = (ar[None, None, :] <= ar[None, :, None]) & (ar[None, :, None] < end[:, None, :])   # [S, q, k]
+        valid = (ar[None, :] < torch.tensor(widths)[:, None]).reshape(-1)
+        segments = _Segments(n, _to(index, fwd.device), _to(valid, fwd.device), _to(allowed[:, None], fwd.device))
+        # Read only by a model that ignores `_tries_attention`: then the probe sees wrong scores and turns trees off.
+        mask = torch.ones((1, 1, 1, 1), dtype=torch.bool, device=fwd.device).expand(1, 1, n, n)
     else:
+        offsets = [b * width for b in range(len(rows))]
+        ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
         mask = torch.zeros_like(ids)
         for b, r in enumerate(rows):
-            mask[b, :len(r.tokens)] = 1
+            ids[b, :widths[b]] = torch.tensor(r.tokens, dtype=torch.long)
+            mask[b, :widths[b]] = 1
+        mask = _to(mask, fwd.device)
     pairs: dict[tuple[int, int], int] = {}
     nodes: dict[int, int] = {}
     wanted: list[tuple[int, list[int]]] = []
-    for b, r in enumerate(rows):
+    for off, r in zip(offsets, rows):
         for seq, path in r.paths:
             e = encs[seq]
             got = []
             for t in range(e.n_prefix, len(e.ids)):
-                flat = b * width + path[t - 1]
-                got.append(pairs.setdefault((nodes.setdefault(flat, len(nodes)), e.ids[t]), len(pairs)))
+                got.append(pairs.setdefault((nodes.setdefault(off + path[t - 1], len(nodes)), e.ids[t]), len(pairs)))
             wanted.append((seq, got))
-    states = fwd.states(_to(ids, fwd.device), _to(mask, fwd.device), positions)
+    states = fwd.states(_to(ids, fwd.device), mask, positions, segments)
     states = states.reshape(-1, states.shape[-1]).index_select(0, _to(torch.tensor(list(nodes)), fwd.device))
     keys = torch.tensor(list(pairs), dtype=torch.long)
     lp = fwd.logprobs(states, _to(keys[:, 0], fwd.device), _to(keys[:, 1], fwd.device)).cpu().tolist()
@@ -392,7 +458,7 @@ def _tree_works(fwd: _Forward, pad_id: int) -> bool:
     try:
         tree = _score_rows(fwd, encs, pack_rows(encs, range(3), PackCosts(head=1.0, attention=0.0)), pad_id,
                            tree=True)
-    except Exception as err:   # an attention implementation without custom 4-D masks
+    except Exception as err:   # a model whose attention cannot be swapped for the tries attention
         warnings.warn(f"scoring: prefix sharing is off for this model ({type(err).__name__}: {err})")
         return False
     plain = _score_rows(fwd, encs, _single_rows(encs, range(3)), pad_id, tree=False)

@@ -193,6 +193,36 @@ def test_pack_rows_builds_preorder_tries(tiny_tok):
     assert len(pack_rows(encs, ctx, PackCosts())) == 1
 
 
+def test_tries_attention_runs_segments_and_grouped_query_heads(tiny_tok):
+    """Tries rows go through `_tries_attention` with their segments (also with grouped key/value heads),
+    and the model's own attention implementation is restored afterwards."""
+    from transformers import AttentionInterface
+    from classit_utils import scoring
+    torch.manual_seed(1)
+    cfg = LlamaConfig(vocab_size=len(tiny_tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                      attn_implementation="eager")
+    gqa = LlamaForCausalLM(cfg).eval()
+    seen = []
+
+    def spy(*a, **k):
+        seg = scoring._SEGMENTS.get()
+        seen.append(None if seg is None else (seg.n, tuple(seg.index.shape)))
+        return scoring._tries_attention(*a, **k)
+    reqs = _all_requests()
+    AttentionInterface.register(scoring._TRIES_ATTENTION, spy)
+    try:
+        got = score_requests(gqa, tiny_tok, reqs, batch_size=64, progress=False)
+    finally:
+        AttentionInterface.register(scoring._TRIES_ATTENTION, scoring._tries_attention)
+    assert gqa.config._attn_implementation == "eager"
+    assert seen and all(s is not None for s in seen)
+    n, (segs, width) = seen[-1]                     # the last batch: all requests, several segments
+    assert segs > 1 and width < n < sum(len(e.ids) - 1 for e in set(encode_requests(tiny_tok, reqs)))
+    for r, s in zip(reqs, got):
+        assert s.logprob == pytest.approx(naive_score(gqa, tiny_tok, r).logprob, abs=TOL)
+
+
 def test_models_outside_the_fast_paths_fall_back_exactly(model, tiny_tok):
     """Logits that are not head(hidden) (here: scaled) use the model's own logits; a model that ignores
     position_ids cannot take tree rows and scores plain rows, with a warning. Both stay exact."""
