@@ -32,7 +32,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from classit_utils.scoring import (encode_requests, naive_score, pack_rows, PackCosts, Request,  # noqa: E402
+from classit_utils.scoring import (build_trie, encode_requests, naive_score, Request,  # noqa: E402
                                    score_requests, score_texts)
 from classit_utils.tasks import get_task  # noqa: E402
 from classit_utils.tokenizer import train_tokenizer  # noqa: E402
@@ -69,14 +69,12 @@ def blimp_texts(data: Path, paradigms: int | None, items: int | None) -> tuple[l
 
 def positions_through_model(model, tok, texts: list[str], bs: int) -> dict[str, int]:
     """The work each scorer gives the model: minicons pads each batch (in the given order) to its longest
-    sentence; ours runs each batch's trie nodes once (`pack_rows`); no exact scorer can run fewer positions
+    sentence; ours runs each batch's trie nodes once (`build_trie`); no exact scorer can run fewer positions
     than the distinct prefixes of all sentences."""
     encs = encode_requests(tok, [Request("", t) for t in texts])
     peer = sum(len(encs[i:i + bs]) * max(len(e.ids) for e in encs[i:i + bs]) for i in range(0, len(encs), bs))
     uniq = sorted(set(encs), key=lambda e: e.ids)
-    costs = PackCosts.of(model)
-    ours = sum(len(r.tokens) for b in range(0, len(uniq), bs)
-               for r in pack_rows(uniq, range(b, min(b + bs, len(uniq))), costs))
+    ours = sum(len(build_trie(uniq, range(b, min(b + bs, len(uniq)))).tokens) for b in range(0, len(uniq), bs))
     distinct = len({e.ids[:n] for e in uniq for n in range(1, len(e.ids))})
     return {"peer (padded batches)": peer, "ours (trie nodes)": ours, "distinct prefixes (all)": distinct}
 

@@ -20,12 +20,12 @@ simply absent from `Score.token_logprobs`).
 Engine (the fast path is exact: tested against a one-text-at-a-time loop, to 1e-5):
 - encode all requests in one batched tokenizer call; drop duplicate token sequences;
 - prefix sharing (`share_context=True`, the default): each batch of `batch_size` sequences, in lexicographic
-  order, is a token trie of the model inputs; `pack_rows` cuts it into right-padded rows at the width that
-  costs least (padding, attention, recomputed prefixes), and one forward runs every row with a 4-D
-  "ancestors only" attention mask and positions = depth. So every shared prefix - a context before its
-  candidates (EWoK, entity tracking's ~180-token prefix before five options), the common start of a BLiMP
-  pair, the BOS - runs once, and each (position, next token) log-prob is computed once. A model that
-  cannot take such masks (checked on a probe) falls back to the plain path, with a warning;
+  order, is one token trie of the model inputs (`build_trie`), run unpadded, once per node, positions =
+  depth, through a registered attention (`_tries_attention`) that lets each node see exactly its ancestors,
+  in segments of `segment_nodes` nodes. So every shared prefix - a context before its candidates (EWoK,
+  entity tracking's ~180-token prefix before five options), the common start of a BLiMP pair, the BOS -
+  runs once, and each (position, next token) log-prob is computed once. A model whose attention cannot be
+  swapped (checked on a probe) falls back to the plain path, with a warning;
 - plain path: one right-padded row per sequence, longest first (memory errors come early), 2-D mask;
 - the output layer runs only at the positions whose next token is scored, in cache-sized chunks, each
   followed by its fp32 `log_softmax` and a gather (`_Forward`); original order restored;
@@ -46,7 +46,7 @@ import torch
 from tqdm.auto import tqdm
 
 __all__ = ["Request", "Score", "Encoded", "encode_requests", "score_requests", "score_texts",
-           "resolve_device", "naive_score", "pack_rows", "PackCosts"]
+           "resolve_device", "naive_score", "build_trie"]
 
 
 @dataclass(frozen=True)
@@ -206,11 +206,13 @@ def _vocab_size(model) -> int:
 
 @dataclass(frozen=True)
 class _Segments:
-    """A flat row of `n` trie nodes made of consecutive segments (one trie each): `index` [S, w] the flat
-    positions of each segment's nodes (padded), `valid` [S * w] which of them are real, `mask` [S, 1, w, w]
-    each segment's ancestors-only mask (a padding query sees itself only)."""
+    """A trie of `n` nodes (pre-order) cut into segments of consecutive nodes, for `_tries_attention`.
+    `queries` [S, wq]: each segment's nodes (padded); `keys` [S, wk]: the ancestors of its first node, then
+    its nodes (padded); `valid` [S * wq]: which query slots are real; `mask` [S, 1, wq, wk]: key j may be
+    seen from query i iff j is i or an ancestor of i (a padding query sees one real key)."""
     n: int
-    index: torch.Tensor
+    queries: torch.Tensor
+    keys: torch.Tensor
     valid: torch.Tensor
     mask: torch.Tensor
 
@@ -220,19 +222,21 @@ _TRIES_ATTENTION = "classit_tries"
 
 
 def _tries_attention(module, query, key, value, attention_mask, dropout: float = 0.0, scaling=None, **kw):
-    """Attention over a flat row of tries, segment by segment: the segments are gathered into an [S, heads,
-    w, dim] batch, attend under their own masks (SDPA) and are scattered back, so the transformer body runs
-    on real nodes only (no padding) and attention costs S * w^2, not n^2. Without segments it is SDPA."""
+    """Attention over one trie row, segment by segment: each segment's queries attend to its own nodes and
+    to the ancestors it shares with earlier segments (gathered into an [S, heads, w, dim] batch, SDPA under
+    the segments' masks, scattered back). So a trie of any size runs its body once per node, unpadded, and
+    attention costs about S * w * (w + depth) instead of n^2. Without segments it is plain SDPA."""
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
     seg = _SEGMENTS.get()
     if seg is None or query.shape[0] != 1 or query.shape[2] != seg.n or key.shape[2] != seg.n:
         return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling,
                                       **kw)
 
-    def split(t: torch.Tensor) -> torch.Tensor:   # [1, heads, n, dim] -> [S, heads, w, dim]
-        return t[0][:, seg.index].transpose(0, 1)
-    out, _ = sdpa_attention_forward(module, split(query), split(key), split(value), seg.mask, dropout=dropout,
-                                    scaling=scaling, **kw)                      # [S, w, heads, dim]
+    def gather(t: torch.Tensor, index: torch.Tensor) -> torch.Tensor:   # [1, heads, n, dim] -> [S, heads, w, dim]
+        return t[0][:, index].transpose(0, 1)
+    out, _ = sdpa_attention_forward(module, gather(query, seg.queries), gather(key, seg.keys),
+                                    gather(value, seg.keys), seg.mask, dropout=dropout, scaling=scaling,
+                                    **kw)                                              # [S, wq, heads, dim]
     return out.reshape(-1, *out.shape[2:])[seg.valid][None], None
 
 
@@ -245,7 +249,7 @@ except ImportError:   # an old transformers: the probe finds no tries attention,
 
 @contextmanager
 def _segment_attention(model, segments: _Segments | None):
-    """While scoring a tries row: the model's attention is `_tries_attention`, which reads `segments`."""
+    """While scoring a trie: the model's attention is `_tries_attention`, which reads `segments`."""
     if segments is None:
         yield
         return
@@ -278,14 +282,6 @@ class _Row:
         self.children: dict[tuple[int, int], int] = {}
         self.paths: list[tuple[int, list[int]]] = []   # (sequence index, node of each input position)
 
-    def shared(self, x: Sequence[int]) -> int:
-        """How many leading tokens of `x` the trie already holds."""
-        node, k = -1, 0
-        while k < len(x) and (node, x[k]) in self.children:
-            node = self.children[(node, x[k])]
-            k += 1
-        return k
-
     def add(self, seq: int, x: Sequence[int]) -> None:
         node, path = -1, []
         for depth, t in enumerate(x):
@@ -307,77 +303,28 @@ class _Row:
                 end[p] = end[j]
         return end
 
+    def ancestors(self, i: int) -> list[int]:
+        """The ancestors of node i, root first (i excluded)."""
+        out = []
+        while self.parents[i] >= 0:
+            i = self.parents[i]
+            out.append(i)
+        return out[::-1]
 
-@dataclass(frozen=True)
-class PackCosts:
-    """Relative costs that decide how a batch's tries are cut into rows (segments), in units of one node
-    through the transformer body: `head` per node (output layer + log_softmax) and `attention` per
-    (query, key) pair, paid as rows * widest row^2 (`_tries_attention` pads the segments to one width)."""
-    head: float = 1.0
-    attention: float = 1e-3
-
-    @classmethod
-    def of(cls, model) -> "PackCosts":
-        """From the model's shapes (multiply-adds per token; attention counted twice, being less efficient)."""
-        cfg = model.config
-        d = getattr(cfg, "hidden_size", None)
-        if not d:
-            return cls()
-        f = getattr(cfg, "intermediate_size", None) or 4 * d
-        body = max(getattr(cfg, "num_hidden_layers", 1), 1) * (4 * d * d + 3 * d * f)
-        return cls(head=d * _vocab_size(model) / body, attention=2 * 2 * d / (4 * d * d + 3 * d * f))
+    def segments(self, width: int) -> tuple[list[int], list[list[int]]]:
+        """Cut the nodes into runs of `width`; per run, its keys: the ancestors of its first node (in pre-order
+        every ancestor outside a run of consecutive nodes is one of those), then the run's nodes."""
+        starts = list(range(0, len(self.tokens), width))
+        keys = [self.ancestors(a) + list(range(a, min(a + width, len(self.tokens)))) for a in starts]
+        return starts, keys
 
 
-def _lcp(a: Sequence[int], b: Sequence[int]) -> int:
-    n = min(len(a), len(b))
-    k = 0
-    while k < n and a[k] == b[k]:
-        k += 1
-    return k
-
-
-def pack_rows(encs: Sequence[Encoded], idx: Sequence[int], costs: PackCosts = PackCosts()) -> list[_Row]:
-    """Cut the token trie of the sequences `idx` (model inputs `ids[:-1]`) into rows, at the cheapest width.
-
-    In lexicographic order, a sequence adds `len - lcp(previous)` nodes to the row of its predecessor, or
-    `len` to a new row (its shared prefix is then recomputed). For each candidate width W, rows are filled
-    greedily up to W; the W kept minimises (1 + head) * nodes + attention * rows * widest^2 (`PackCosts`).
-    So a context is cut from its candidates only when that is cheaper (never for entity tracking's
-    ~180-token prefixes), and rows stay short enough for attention to stay cheap."""
-    order = sorted(idx, key=lambda i: encs[i].ids)
-    xs = [encs[i].ids[:-1] for i in order]
-    lcps = [0] + [_lcp(xs[k - 1], xs[k]) for k in range(1, len(xs))]
-    longest, total = max(len(x) for x in xs), sum(len(x) - c for x, c in zip(xs, lcps))
-
-    def greedy(width: int) -> tuple[list[int], int, int]:   # row starts, widest row, nodes
-        starts, n, widest, nodes = [], 0, 0, 0
-        for k, x in enumerate(xs):
-            add = len(x) - lcps[k]
-            if not starts or n + add > width:
-                starts.append(k)
-                n, add = 0, len(x)
-            n += add
-            nodes += add
-            widest = max(widest, n)
-        return starts, widest, nodes
-
-    best = None
-    for k in range(1, len(xs) + 1):
-        width = max(longest, -(-total // k))
-        starts, widest, nodes = greedy(width)
-        cost = (1 + costs.head) * nodes + costs.attention * len(starts) * widest * widest
-        if best is None or cost < best[0]:
-            best = (cost, starts)
-        if width == longest:
-            break
-    starts = best[1] + [len(xs)]
-    rows = []
-    for lo, hi in zip(starts[:-1], starts[1:]):
-        row = _Row()
-        for k in range(lo, hi):
-            row.add(order[k], xs[k])
-        rows.append(row)
-    return rows
+def build_trie(encs: Sequence[Encoded], idx: Sequence[int]) -> _Row:
+    """The token trie of the model inputs of the sequences `idx`, in lexicographic (pre-)order."""
+    row = _Row()
+    for i in sorted(idx, key=lambda i: encs[i].ids):
+        row.add(i, encs[i].ids[:-1])
+    return row
 
 
 def _single_rows(encs: Sequence[Encoded], idx: Sequence[int]) -> list[_Row]:
@@ -396,36 +343,44 @@ def _to(t: torch.Tensor, device: torch.device) -> torch.Tensor:
     return t.to(device)
 
 
-def _score_rows(fwd: _Forward, encs: Sequence[Encoded], rows: list[_Row], pad_id: int, tree: bool
-                ) -> dict[int, list[float]]:
+def _segments_of(row: _Row, width: int, device: torch.device) -> _Segments:
+    n = len(row.tokens)
+    starts, keys = row.segments(width)
+    wq, wk = min(width, n), max(len(k) for k in keys)
+    queries = torch.zeros((len(starts), wq), dtype=torch.long)
+    key_idx = torch.zeros((len(starts), wk), dtype=torch.long)
+    key_ok = torch.zeros((len(starts), wk), dtype=torch.bool)
+    for s, (a, k) in enumerate(zip(starts, keys)):
+        queries[s, :min(width, n - a)] = torch.arange(a, min(a + width, n))
+        key_idx[s, :len(k)] = torch.tensor(k, dtype=torch.long)
+        key_ok[s, :len(k)] = True
+    valid = (torch.arange(wq)[None, :] < (n - torch.tensor(starts)).clamp(max=width)[:, None])
+    end = torch.tensor(row.ends(), dtype=torch.long)
+    q, k = queries[:, :, None], key_idx[:, None, :]
+    mask = (k <= q) & (q < end[k]) & key_ok[:, None, :] & valid[:, :, None]
+    mask[:, :, 0] |= ~valid                                   # padding queries: one real key, no NaN
+    return _Segments(n, _to(queries, device), _to(key_idx, device), _to(valid.reshape(-1), device),
+                     _to(mask[:, None], device))
+
+
+def _score_rows(fwd: _Forward, encs: Sequence[Encoded], rows: list[_Row], pad_id: int,
+                segment_nodes: int | None) -> dict[int, list[float]]:
     """One forward over `rows`; per sequence, the log-probs of its scored tokens.
 
-    `tree`: the rows are the segments of one flat, unpadded row (positions = depth, `_tries_attention`);
-    otherwise rows of one sequence each, right-padded, with a plain 2-D mask. Every (position, next token)
-    pair is computed once, however many sequences use it."""
+    `segment_nodes`: `rows` is one trie, run unpadded with positions = depth through `_tries_attention` in
+    segments of that many nodes; None: rows of one sequence each, right-padded, with a plain 2-D mask.
+    Every (position, next token) pair is computed once, however many sequences use it."""
     widths = [len(r.tokens) for r in rows]
     width = max(widths)
     segments = positions = None
-    if tree:
-        offsets = [0]
-        for w in widths[:-1]:
-            offsets.append(offsets[-1] + w)
-        n = offsets[-1] + widths[-1]
-        ids = torch.tensor([[t for r in rows for t in r.tokens]], dtype=torch.long)
-        positions = _to(torch.tensor([[d for r in rows for d in r.depths]], dtype=torch.long), fwd.device)
-        index = torch.zeros((len(rows), width), dtype=torch.long)
-        end = torch.arange(1, width + 1).repeat(len(rows), 1)
-        for b, r in enumerate(rows):
-            index[b, :widths[b]] = torch.arange(offsets[b], offsets[b] + widths[b])
-            end[b, :widths[b]] = torch.tensor(r.ends(), dtype=torch.long)
-        ar = torch.arange(width)
-        allowed = (ar[None, None, :] <= ar[None, :, None]) & (ar[None, :, None] < end[:, None, :])   # [S, q, k]
-        valid = (ar[None, :] < torch.tensor(widths)[:, None]).reshape(-1)
-        segments = _Segments(n, _to(index, fwd.device), _to(valid, fwd.device), _to(allowed[:, None], fwd.device))
-        # Read only by a model that ignores `_tries_attention`: then the probe sees wrong scores and turns trees off.
-        mask = torch.ones((1, 1, 1, 1), dtype=torch.bool, device=fwd.device).expand(1, 1, n, n)
+    if segment_nodes is not None:
+        (row,) = rows
+        ids = torch.tensor([row.tokens], dtype=torch.long)
+        positions = _to(torch.tensor([row.depths], dtype=torch.long), fwd.device)
+        segments = _segments_of(row, segment_nodes, fwd.device)
+        # Read only by a model that ignores `_tries_attention`: then the probe sees wrong scores and turns tries off.
+        mask = torch.ones((1, 1, 1, 1), dtype=torch.bool, device=fwd.device).expand(1, 1, width, width)
     else:
-        offsets = [b * width for b in range(len(rows))]
         ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
         mask = torch.zeros_like(ids)
         for b, r in enumerate(rows):
@@ -435,7 +390,8 @@ def _score_rows(fwd: _Forward, encs: Sequence[Encoded], rows: list[_Row], pad_id
     pairs: dict[tuple[int, int], int] = {}
     nodes: dict[int, int] = {}
     wanted: list[tuple[int, list[int]]] = []
-    for off, r in zip(offsets, rows):
+    for b, r in enumerate(rows):
+        off = b * width
         for seq, path in r.paths:
             e = encs[seq]
             got = []
@@ -449,36 +405,37 @@ def _score_rows(fwd: _Forward, encs: Sequence[Encoded], rows: list[_Row], pad_id
     return {seq: [lp[k] for k in got] for seq, got in wanted}
 
 
-def _tree_works(fwd: _Forward, pad_id: int) -> bool:
-    """Probe: three short sequences sharing prefixes, scored through one tree row and as plain rows."""
+def _tries_work(fwd: _Forward, pad_id: int) -> bool:
+    """Probe: four short sequences sharing prefixes, scored as one trie in segments of 2 nodes (so keys come
+    from earlier segments too) and as plain rows; tries are used only if both agree."""
     v = _vocab_size(fwd.model)
     if v < 12:
         return False
-    encs = [Encoded((1, 5, 6, 7), 1), Encoded((1, 5, 8, 9), 1), Encoded((1, 10), 1)]
+    encs = [Encoded((1, 5, 6, 7), 1), Encoded((1, 5, 8, 9, 3), 1), Encoded((1, 10), 1), Encoded((1, 5, 6, 11), 1)]
     try:
-        tree = _score_rows(fwd, encs, pack_rows(encs, range(3), PackCosts(head=1.0, attention=0.0)), pad_id,
-                           tree=True)
+        tree = _score_rows(fwd, encs, [build_trie(encs, range(4))], pad_id, segment_nodes=2)
     except Exception as err:   # a model whose attention cannot be swapped for the tries attention
         warnings.warn(f"scoring: prefix sharing is off for this model ({type(err).__name__}: {err})")
         return False
-    plain = _score_rows(fwd, encs, _single_rows(encs, range(3)), pad_id, tree=False)
-    diff = max(abs(a - b) for i in range(3) for a, b in zip(tree[i], plain[i]))
+    plain = _score_rows(fwd, encs, _single_rows(encs, range(4)), pad_id, segment_nodes=None)
+    diff = max(abs(a - b) for i in range(4) for a, b in zip(tree[i], plain[i]))
     if diff > fwd.tol:
-        warnings.warn(f"scoring: prefix sharing is off for this model (tree and plain scores differ by {diff:.2e})")
+        warnings.warn(f"scoring: prefix sharing is off for this model (trie and plain scores differ by {diff:.2e})")
     return diff <= fwd.tol
 
 
 # ----------------------------------------------------------------------------------------------- engine
 
 def score_requests(model, tok, requests: Sequence[Request], batch_size: int = 64, *, bos: bool = True,
-                   share_context: bool = True, bf16: bool = False, progress: bool = True, desc: str = "scoring") -> list[Score]:
+                   share_context: bool = True, segment_nodes: int = 64, bf16: bool = False,
+                   progress: bool = True, desc: str = "scoring") -> list[Score]:
     """Score every request (module docstring); results are in the order of `requests`.
 
     Each forward takes up to `batch_size` sequences. `share_context`: the sequences of a batch (in
-    lexicographic order) become token tries cut into rows (`pack_rows`), so a prefix shared inside a row
-    runs once; without it, one right-padded row per sequence, longest first. `bf16`: autocast on CUDA only."""
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1 (got {batch_size})")
+    lexicographic order) form one token trie, run once per node in attention segments of `segment_nodes`
+    nodes; without it, one right-padded row per sequence, longest first. `bf16`: autocast on CUDA only."""
+    if batch_size < 1 or segment_nodes < 1:
+        raise ValueError(f"batch_size and segment_nodes must be >= 1 (got {batch_size}, {segment_nodes})")
     requests = list(requests)
     if not requests:
         return []
@@ -498,18 +455,19 @@ def score_requests(model, tok, requests: Sequence[Request], batch_size: int = 64
     try:
         with torch.inference_mode():
             fwd = _Forward(model, amp)
-            tree = share_context and _tree_works(fwd, pad_id)
-            costs = PackCosts.of(model)
-            if tree:
+            tries = share_context and _tries_work(fwd, pad_id)
+            if tries:
                 order = sorted(scorable, key=lambda i: uencs[i].ids)
             else:
                 order = sorted(scorable, key=lambda i: -len(uencs[i].ids))   # long first: memory errors early
             with tqdm(total=len(order), desc=desc, unit="seq", disable=not progress, leave=False) as bar:
                 for b in range(0, len(order), batch_size):
                     idx = order[b:b + batch_size]
-                    rows = (pack_rows(uencs, idx, costs) if tree
-                            else _single_rows(uencs, idx))
-                    for i, lp in _score_rows(fwd, uencs, rows, pad_id, tree).items():
+                    if tries:
+                        res = _score_rows(fwd, uencs, [build_trie(uencs, idx)], pad_id, segment_nodes)
+                    else:
+                        res = _score_rows(fwd, uencs, _single_rows(uencs, idx), pad_id, None)
+                    for i, lp in res.items():
                         token_lps[i] = lp
                     bar.update(len(idx))
     finally:

@@ -9,11 +9,13 @@ import pytest
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from classit_utils.scoring import (PackCosts, Request, Score, encode_requests, naive_score, pack_rows,
-                                   score_requests, score_texts)
+from classit_utils.scoring import (Request, Score, build_trie, encode_requests, naive_score, score_requests,
+                                   score_texts)
 from classit_utils.tasks import Item, TaskSpec, choose, evaluate_ranking
 
 TOL = 1e-5
+# A silent fall-back from tries to the plain path would leave the tries untested: make it an error here.
+pytestmark = pytest.mark.filterwarnings("error:scoring")
 
 SENTENCES = [
     "The cat sat on the mat.", "The cat sat on the mats.", "A dog ran to the park.",
@@ -151,46 +153,37 @@ def test_shared_prefix_edge_cases(model, tiny_tok, bos):
     """Tries whose sequences score tokens inside the shared prefix, start scoring after it, are a prefix of
     another sequence, or have the same tokens with different contexts."""
     shared = score_requests(model, tiny_tok, EDGE, batch_size=2, bos=bos, progress=False)
-    with pytest.MonkeyPatch.context() as mp:   # narrow rows: prefixes cut and recomputed across rows
-        mp.setattr(PackCosts, "of", classmethod(lambda cls, m: cls(head=0.0, attention=0.05)))
-        whole = score_requests(model, tiny_tok, EDGE, batch_size=64, bos=bos, progress=False)
+    # Segments of 1 and 3 nodes: every key but the query itself comes from another segment.
+    whole = score_requests(model, tiny_tok, EDGE, batch_size=64, bos=bos, segment_nodes=1, progress=False)
+    three = score_requests(model, tiny_tok, EDGE, batch_size=64, bos=bos, segment_nodes=3, progress=False)
     plain = score_requests(model, tiny_tok, EDGE, batch_size=2, bos=bos, share_context=False, progress=False)
-    for r, a, b, c in zip(EDGE, shared, plain, whole):
-        assert a.token_ids == b.token_ids == c.token_ids
-        assert max(abs(x - y) for x, y in zip(a.token_logprobs, b.token_logprobs)) < TOL
-        assert max(abs(x - y) for x, y in zip(c.token_logprobs, b.token_logprobs)) < TOL
+    for r, a, b, c, d in zip(EDGE, shared, plain, whole, three):
+        assert a.token_ids == b.token_ids == c.token_ids == d.token_ids
+        for other in (a, c, d):
+            assert max(abs(x - y) for x, y in zip(other.token_logprobs, b.token_logprobs)) < TOL
         assert abs(a.logprob - naive_score(model, tiny_tok, r, bos=bos).logprob) < TOL
     if bos:   # whole sentence = "The" + " cat" (as scored in another sequence) + the continuation
         assert shared[1].logprob == pytest.approx(shared[2].logprob + sum(shared[0].token_logprobs[:2]), abs=TOL)
 
 
-def test_pack_rows_builds_preorder_tries(tiny_tok):
+def test_trie_is_preorder_and_segments_see_exactly_the_ancestors(tiny_tok):
     encs = encode_requests(tiny_tok, EDGE + [Request("", s) for s in SENTENCES])
-    for costs in (PackCosts(), PackCosts(head=0.0, attention=0.05), PackCosts(head=5.0, attention=0.0)):
-        rows = pack_rows(encs, range(len(encs)), costs)
-        assert sorted(seq for r in rows for seq, _ in r.paths) == list(range(len(encs)))
-        for r in rows:
-            end = r.ends()
-            for seq, path in r.paths:
-                x = encs[seq].ids[:-1]
-                assert [r.tokens[n] for n in path] == list(x) and [r.depths[n] for n in path] == list(range(len(x)))
-                assert all(r.parents[path[k]] == (path[k - 1] if k else -1) for k in range(len(path)))
-            for i in range(len(r.tokens)):   # pre-order: j may be seen from i iff j is i or one of its ancestors
-                anc, j = set(), i
-                while j >= 0:
-                    anc.add(j)
-                    j = r.parents[j]
-                assert {j for j in range(len(r.tokens)) if j <= i < end[j]} == anc
-    # Free attention: one row holding every distinct prefix once. Costly attention and a free head:
-    # narrow rows, a prefix stored again in each row that needs it.
-    (one,) = pack_rows(encs, range(len(encs)), PackCosts(head=1.0, attention=0.0))
-    assert len(one.tokens) == len({e.ids[:n] for e in encs for n in range(1, len(e.ids))})
-    narrow = pack_rows(encs, range(len(encs)), PackCosts(head=0.0, attention=0.05))
-    assert len(narrow) > 1 and max(len(r.tokens) for r in narrow) < len(one.tokens)
-    assert sum(len(r.tokens) for r in narrow) > len(one.tokens)
-    # Long shared contexts stay with their candidates: cutting them costs a recomputed context.
-    ctx = [i for i, q in enumerate(EDGE) if q.context.startswith("The cat sat on the mat.")]
-    assert len(pack_rows(encs, ctx, PackCosts())) == 1
+    row = build_trie(encs, range(len(encs)))
+    assert sorted(seq for seq, _ in row.paths) == list(range(len(encs)))
+    assert len(row.tokens) == len({e.ids[:n] for e in encs for n in range(1, len(e.ids))})   # each prefix once
+    for seq, path in row.paths:
+        x = encs[seq].ids[:-1]
+        assert [row.tokens[n] for n in path] == list(x) and [row.depths[n] for n in path] == list(range(len(x)))
+        assert all(row.parents[path[k]] == (path[k - 1] if k else -1) for k in range(len(path)))
+    end = row.ends()
+    for i in range(len(row.tokens)):   # pre-order: j may be seen from i iff j is i or one of its ancestors
+        assert {j for j in range(len(row.tokens)) if j <= i < end[j]} == {i, *row.ancestors(i)}
+    for width in (1, 3, 7, 1000):
+        starts, keys = row.segments(width)
+        assert [n for a in starts for n in range(a, min(a + width, len(row.tokens)))] == list(range(len(row.tokens)))
+        for a, k in zip(starts, keys):
+            for i in range(a, min(a + width, len(row.tokens))):
+                assert {i, *row.ancestors(i)} <= set(k)       # every node a query needs is among its keys
 
 
 def test_tries_attention_runs_segments_and_grouped_query_heads(tiny_tok):
@@ -207,18 +200,18 @@ def test_tries_attention_runs_segments_and_grouped_query_heads(tiny_tok):
 
     def spy(*a, **k):
         seg = scoring._SEGMENTS.get()
-        seen.append(None if seg is None else (seg.n, tuple(seg.index.shape)))
+        seen.append(None if seg is None else (seg.n, tuple(seg.queries.shape)))
         return scoring._tries_attention(*a, **k)
     reqs = _all_requests()
     AttentionInterface.register(scoring._TRIES_ATTENTION, spy)
     try:
-        got = score_requests(gqa, tiny_tok, reqs, batch_size=64, progress=False)
+        got = score_requests(gqa, tiny_tok, reqs, batch_size=64, segment_nodes=8, progress=False)
     finally:
         AttentionInterface.register(scoring._TRIES_ATTENTION, scoring._tries_attention)
     assert gqa.config._attn_implementation == "eager"
     assert seen and all(s is not None for s in seen)
     n, (segs, width) = seen[-1]                     # the last batch: all requests, several segments
-    assert segs > 1 and width < n < sum(len(e.ids) - 1 for e in set(encode_requests(tiny_tok, reqs)))
+    assert segs > 1 and width == 8 and n < sum(len(e.ids) - 1 for e in set(encode_requests(tiny_tok, reqs)))
     for r, s in zip(reqs, got):
         assert s.logprob == pytest.approx(naive_score(gqa, tiny_tok, r).logprob, abs=TOL)
 
@@ -277,6 +270,8 @@ def test_duplicates_empty_continuations_and_bad_batch_size(model, tiny_tok):
     assert score_requests(model, tiny_tok, [], progress=False) == []
     with pytest.raises(ValueError, match="batch_size"):
         score_requests(model, tiny_tok, [Request("", "x")], batch_size=0)
+    with pytest.raises(ValueError, match="segment_nodes"):
+        score_requests(model, tiny_tok, [Request("", "x")], segment_nodes=0)
 
 
 def test_model_mode_is_restored(model, tiny_tok):
