@@ -102,11 +102,17 @@ def _pad_id(tok) -> int:
 def encode_requests(tok, requests: Sequence[Request], bos: bool = True, chunk: int = 4096) -> list[Encoded]:
     """Tokenize `context + continuation` jointly and mark the continuation's tokens (module docstring)."""
     bos_id = _bos_id(tok) if bos else None
+    backend = getattr(tok, "backend_tokenizer", None) if getattr(tok, "is_fast", False) else None
+    if backend is not None and (backend.truncation is not None or backend.padding is not None):
+        backend = None   # settings a direct call would apply: let the wrapper switch them off
     out: list[Encoded] = []
     for start in range(0, len(requests), chunk):
         part = requests[start:start + chunk]
         texts = [r.context + r.continuation for r in part]
-        if getattr(tok, "is_fast", False):
+        if backend is not None:   # what the wrapper calls, without converting every encoding to a dict
+            encodings = backend.encode_batch(texts, add_special_tokens=False)
+            all_ids, all_offsets = [e.ids for e in encodings], [e.offsets for e in encodings]
+        elif getattr(tok, "is_fast", False):
             enc = tok(texts, add_special_tokens=False, return_offsets_mapping=True)
             all_ids, all_offsets = enc["input_ids"], enc["offset_mapping"]
         else:   # no offsets: context and continuation tokenized apart (exact for whitespace-split BPE)
@@ -122,7 +128,7 @@ def encode_requests(tok, requests: Sequence[Request], bos: bool = True, chunk: i
             if bos_id is not None:
                 ids = [bos_id, *ids]
                 first += 1
-            out.append(Encoded(tuple(int(i) for i in ids), max(first, 1)))
+            out.append(Encoded(tuple(map(int, ids)), max(first, 1)))
     return out
 
 
@@ -166,6 +172,13 @@ class _Forward:
             b = self.head(self.base(input_ids=probe, use_cache=False).last_hidden_state).float()
             if a.shape != b.shape or not torch.allclose(a, b, atol=self.tol, rtol=self.tol):
                 self.base = self.head = None
+        # A bias-free fp32 linear head without autocast writes into two reused buffers (no page-fresh
+        # [chunk, vocabulary] tensors per chunk).
+        self.buffers: tuple[torch.Tensor, torch.Tensor] | None = None
+        if (isinstance(self.head, torch.nn.Linear) and self.head.bias is None and self.dtype == torch.float32
+                and isinstance(amp, nullcontext)):
+            self.buffers = tuple(torch.empty((self.chunk, self.head.out_features), device=self.device)
+                                 for _ in range(2))
 
     def states(self, ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor | None = None,
                segments: "_Segments | None" = None) -> torch.Tensor:
@@ -188,9 +201,13 @@ class _Forward:
             if lo == hi:
                 continue
             x = states[c * self.chunk:(c + 1) * self.chunk]
-            with self.amp:
-                logits = self.head(x) if self.head is not None else x
-            lsm = torch.log_softmax(logits.float(), dim=-1)
+            if self.buffers is not None:
+                logits = torch.mm(x, self.head.weight.t(), out=self.buffers[0][:len(x)])
+                lsm = torch.log_softmax(logits, dim=-1, out=self.buffers[1][:len(x)])
+            else:
+                with self.amp:
+                    logits = self.head(x) if self.head is not None else x
+                lsm = torch.log_softmax(logits.float(), dim=-1)
             got[lo:hi] = lsm[rows_s[lo:hi] - c * self.chunk, toks_s[lo:hi]]
         out = torch.empty_like(got)
         out[order] = got
@@ -233,7 +250,7 @@ def _tries_attention(module, query, key, value, attention_mask, dropout: float =
                                       **kw)
 
     def gather(t: torch.Tensor, index: torch.Tensor) -> torch.Tensor:   # [1, heads, n, dim] -> [S, heads, w, dim]
-        return t[0][:, index].transpose(0, 1)
+        return t[0].index_select(1, index.reshape(-1)).unflatten(1, index.shape).transpose(0, 1)
     out, _ = sdpa_attention_forward(module, gather(query, seg.queries), gather(key, seg.keys),
                                     gather(value, seg.keys), seg.mask, dropout=dropout, scaling=scaling,
                                     **kw)                                              # [S, wq, heads, dim]
