@@ -111,7 +111,8 @@ def encode_requests(tok, requests: Sequence[Request], bos: bool = True, chunk: i
         texts = [r.context + r.continuation for r in part]
         if backend is not None:   # what the wrapper calls, without converting every encoding to a dict
             encodings = backend.encode_batch(texts, add_special_tokens=False)
-            all_ids, all_offsets = [e.ids for e in encodings], [e.offsets for e in encodings]
+            all_ids = [e.ids for e in encodings]
+            all_offsets = [e.offsets if r.context else () for e, r in zip(encodings, part)]   # only to split
         elif getattr(tok, "is_fast", False):
             enc = tok(texts, add_special_tokens=False, return_offsets_mapping=True)
             all_ids, all_offsets = enc["input_ids"], enc["offset_mapping"]
@@ -124,7 +125,7 @@ def encode_requests(tok, requests: Sequence[Request], bos: bool = True, chunk: i
                 all_offsets.append([(0, 0)] * len(c) + [(len(r.context), len(r.context) + 1)] * len(k))
         for r, ids, offsets in zip(part, all_ids, all_offsets):
             split = len(r.context)
-            first = next((i for i, (_, end) in enumerate(offsets) if end > split), len(ids))
+            first = next((i for i, (_, end) in enumerate(offsets) if end > split), len(ids)) if split else 0
             if bos_id is not None:
                 ids = [bos_id, *ids]
                 first += 1

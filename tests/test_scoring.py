@@ -93,6 +93,19 @@ def test_entity_tracking_option_tokens_start_with_the_spaced_word(tiny_tok):
     assert tiny_tok.decode(list(enc.ids[enc.n_prefix:])) == " the ball."
 
 
+def test_encoding_ignores_padding_and_truncation_left_on_the_backend(tiny_tok):
+    """The fast path calls the backend tokenizer directly; a backend saved with padding or truncation on goes
+    through the wrapper instead, which switches them off - same ids either way."""
+    import copy
+    reqs = [Request(c, k) for c, k in PAIRS] + [Request("", s) for s in SENTENCES]
+    ref = encode_requests(tiny_tok, reqs)
+    assert [e.ids for e in ref] == [tuple(tiny_tok(r.context + r.continuation)["input_ids"]) for r in reqs]
+    padded = copy.deepcopy(tiny_tok)
+    padded.backend_tokenizer.enable_padding(length=64, pad_id=0)
+    padded.backend_tokenizer.enable_truncation(max_length=3)
+    assert encode_requests(padded, reqs) == ref
+
+
 def test_bos_off_drops_first_token_of_a_whole_sentence(model, tiny_tok):
     text = SENTENCES[0]
     on = score_texts(model, tiny_tok, [text], progress=False, bos=True)[0]
