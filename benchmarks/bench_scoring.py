@@ -11,7 +11,7 @@
   both see identical token ids. Same batch size, same model object, CPU threads as torch sets them.
   Scores must agree to 1e-4; the speed ratio is printed. Timings: best of `--repeats` runs, the two
   scorers interleaved so that background load hits both alike.
-- Shared prefixes: the BLiMP run is repeated with `share_context=False`; EWoK fast (zip) and entity
+- Shared prefixes: the BLiMP run is repeated with `share_context=False`; EWoK fast (zip), reading and entity
   tracking fast items are scored with `share_context` on and off (no minicons equivalent), to measure what
   sharing a context's (or a common prefix's) computation buys.
 - Work: the positions each scorer runs through the model (minicons' padded batches, our trie nodes) and the
@@ -164,7 +164,7 @@ def main() -> int:
 
     print(f"\nShared prefixes (share_context on vs off), {args.shared_items} items per subtask, batch size {bs}")
     print("| task | items | requests | off s | on s | speed-up | max diff |\n|---|---|---|---|---|---|---|")
-    for name in ("ewok", "entity_tracking"):
+    for name in ("ewok", "entity_tracking", "reading"):
         items = get_task(name).load(data, "fast", limit=args.shared_items)
         reqs = [r for it in items for r in it.requests()]
         score_requests(model, tok, reqs[:bs], bs, progress=False)

@@ -35,7 +35,7 @@ def _add_zero_shot(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-bos", dest="bos", action="store_false",
                    help="do not prepend BOS (a text's first token is then not scored)")
     p.add_argument("--no-share-context", dest="share_context", action="store_false",
-                   help="score every candidate with its own full forward")
+                   help="no token tries: every sequence runs in its own padded row")
     p.add_argument("--limit", type=int, default=None, help="at most N items per subtask (smoke runs)")
     p.add_argument("--skip-missing", action="store_true", help="skip tasks whose data folder is absent")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
