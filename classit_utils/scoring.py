@@ -35,6 +35,7 @@ Per-token log-probs are kept, so other reductions (mean, surprisal per token) ne
 """
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from contextlib import contextmanager, nullcontext
@@ -244,8 +245,7 @@ def _tries_attention(module, query, key, value, attention_mask, dropout: float =
     to the ancestors it shares with earlier segments (gathered into an [S, heads, w, dim] batch, SDPA under
     the segments' masks, scattered back). So a trie of any size runs its body once per node, unpadded, and
     attention costs about S * w * (w + depth) instead of n^2. Without segments it is plain SDPA."""
-    from transformers.integrations.sdpa_attention import sdpa_attention_forward
-    seg = _SEGMENTS.get()
+    sdpa_attention_forward, seg = _sdpa(), _SEGMENTS.get()
     if seg is None or query.shape[0] != 1 or query.shape[2] != seg.n or key.shape[2] != seg.n:
         return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling,
                                       **kw)
@@ -258,11 +258,14 @@ def _tries_attention(module, query, key, value, attention_mask, dropout: float =
     return out.reshape(-1, *out.shape[2:])[seg.valid][None], None
 
 
-try:
+@functools.cache
+def _sdpa():
+    """transformers' SDPA attention, with `_tries_attention` registered beside it (once, on first use, so that
+    importing this module stays light). ImportError on a transformers without `AttentionInterface`."""
     from transformers import AttentionInterface
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
     AttentionInterface.register(_TRIES_ATTENTION, _tries_attention)
-except ImportError:   # an old transformers: the probe finds no tries attention, and the plain path is used
-    pass
+    return sdpa_attention_forward
 
 
 @contextmanager
@@ -431,6 +434,7 @@ def _tries_work(fwd: _Forward, pad_id: int) -> bool:
         return False
     encs = [Encoded((1, 5, 6, 7), 1), Encoded((1, 5, 8, 9, 3), 1), Encoded((1, 10), 1), Encoded((1, 5, 6, 11), 1)]
     try:
+        _sdpa()
         tree = _score_rows(fwd, encs, [build_trie(encs, range(4))], pad_id, segment_nodes=2)
     except Exception as err:   # a model whose attention cannot be swapped for the tries attention
         warnings.warn(f"scoring: prefix sharing is off for this model ({type(err).__name__}: {err})")

@@ -7,7 +7,8 @@ import random
 
 import pytest
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM
+from conftest import tiny_llama_config
+from transformers import LlamaForCausalLM
 
 from classit_utils.scoring import (Request, Score, build_trie, encode_requests, naive_score, score_requests,
                                    score_texts)
@@ -36,10 +37,7 @@ PAIRS = [
 @pytest.fixture(scope="module")
 def model(tiny_tok):
     torch.manual_seed(0)
-    cfg = LlamaConfig(vocab_size=len(tiny_tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                      num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=256,
-                      bos_token_id=1, eos_token_id=2, pad_token_id=0)
-    m = LlamaForCausalLM(cfg)
+    m = LlamaForCausalLM(tiny_llama_config(len(tiny_tok)))
     # Larger weights than the default init, so log-probs differ clearly between texts.
     with torch.no_grad():
         for p in m.parameters():
@@ -205,10 +203,8 @@ def test_tries_attention_runs_segments_and_grouped_query_heads(tiny_tok):
     from transformers import AttentionInterface
     from classit_utils import scoring
     torch.manual_seed(1)
-    cfg = LlamaConfig(vocab_size=len(tiny_tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
-                      attn_implementation="eager")
-    gqa = LlamaForCausalLM(cfg).eval()
+    gqa = LlamaForCausalLM(tiny_llama_config(len(tiny_tok), num_key_value_heads=2,
+                                             attn_implementation="eager")).eval()
     seen = []
 
     def spy(*a, **k):
@@ -216,6 +212,7 @@ def test_tries_attention_runs_segments_and_grouped_query_heads(tiny_tok):
         seen.append(None if seg is None else (seg.n, tuple(seg.queries.shape)))
         return scoring._tries_attention(*a, **k)
     reqs = _all_requests()
+    scoring._sdpa()                                 # the engine's own registration happens first, once
     AttentionInterface.register(scoring._TRIES_ATTENTION, spy)
     try:
         got = score_requests(gqa, tiny_tok, reqs, batch_size=64, segment_nodes=8, progress=False)
