@@ -41,16 +41,20 @@ def _add_zero_shot(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def _error(message: object) -> int:
+    """The one-line error every command prints; exit status 2."""
+    print(f"classit-eval: error: {message}", file=sys.stderr)
+    return 2
+
+
 def _zero_shot(args: argparse.Namespace) -> int:
     from .zeroshot import format_summary, parse_tasks, run_zero_shot
     if not args.data:
-        print("classit-eval: error: no data folder (give --data or set CLASSIT_DATA)", file=sys.stderr)
-        return 2
+        return _error("no data folder (give --data or set CLASSIT_DATA)")
     try:
         tasks = parse_tasks(args.tasks)
     except ValueError as e:
-        print(f"classit-eval: error: {e}", file=sys.stderr)
-        return 2
+        return _error(e)
     if args.quiet:
         from transformers.utils import logging as hf_logging
         hf_logging.disable_progress_bar()
@@ -60,8 +64,7 @@ def _zero_shot(args: argparse.Namespace) -> int:
                                 share_context=args.share_context, bf16=args.bf16, limit=args.limit,
                                 skip_missing=args.skip_missing, progress=not args.quiet)
     except DataError as e:
-        print(f"classit-eval: error: {e}", file=sys.stderr)
-        return 2
+        return _error(e)
     print(format_summary(summary))
     return 0
 
@@ -96,8 +99,7 @@ def _add_finetune(p: argparse.ArgumentParser) -> None:
 def _finetune(args: argparse.Namespace) -> int:
     from .finetune import FinetuneConfig, format_table, run_finetune
     if not args.data:
-        print("classit-eval: error: no data folder (give --data or set CLASSIT_DATA)", file=sys.stderr)
-        return 2
+        return _error("no data folder (give --data or set CLASSIT_DATA)")
     try:
         raw: dict = {}
         if args.config:
@@ -118,8 +120,7 @@ def _finetune(args: argparse.Namespace) -> int:
                              model_name=args.model_name, condition=args.condition, size=args.size,
                              revision=args.revision)
     except (DataError, ValueError, OSError) as e:
-        print(f"classit-eval: error: {e}", file=sys.stderr)
-        return 2
+        return _error(e)
     print(format_table(table))
     return 0
 
