@@ -1,4 +1,4 @@
-"""Shared fixtures: the real data root (skipped with a reason when unset) and a tiny tokenizer."""
+"""Shared fixtures: the real data root (skipped with a reason when unset), a tiny tokenizer, tiny Llama configs."""
 from __future__ import annotations
 
 import os
@@ -33,3 +33,11 @@ def data_root() -> Path:
 def tiny_tok():
     from classit_utils.tokenizer import train_tokenizer
     return train_tokenizer(TINY_TEXT, vocab_size=300, min_frequency=1)
+
+
+def tiny_llama_config(vocab: int, **overrides):
+    """A 2-layer, 64-wide Llama config with the project's special ids (pad 0, BOS 1, EOS 2)."""
+    from transformers import LlamaConfig
+    kw = dict(vocab_size=vocab, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+              num_key_value_heads=4, max_position_embeddings=256, pad_token_id=0, bos_token_id=1, eos_token_id=2)
+    return LlamaConfig(**{**kw, **overrides})

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import tiny_llama_config
 from transformers import LlamaConfig, LlamaForCausalLM, LlamaModel
 
 from classit_utils.finetune import (TABLE_COLUMNS, BestEpoch, DecoderClassifier, FinetuneConfig, PipelineCosine,
@@ -60,9 +61,7 @@ def tok():
 
 
 def tiny_config(vocab: int) -> LlamaConfig:
-    return LlamaConfig(vocab_size=vocab, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                       num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=128,
-                       pad_token_id=0, bos_token_id=1, eos_token_id=2, tie_word_embeddings=True)
+    return tiny_llama_config(vocab, max_position_embeddings=128, tie_word_embeddings=True)
 
 
 @pytest.fixture(scope="module")

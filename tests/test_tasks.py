@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM
+from conftest import tiny_llama_config
+from transformers import LlamaForCausalLM
 
 from classit_utils.cli import eval_main, main
 from classit_utils.scoring import Score
@@ -112,10 +113,7 @@ def _reading_csv(path: Path, n_sent: int) -> None:
 @pytest.fixture(scope="module")
 def model(tiny_tok):
     torch.manual_seed(1)
-    cfg = LlamaConfig(vocab_size=len(tiny_tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                      num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=512,
-                      bos_token_id=1, eos_token_id=2, pad_token_id=0)
-    return LlamaForCausalLM(cfg).eval()
+    return LlamaForCausalLM(tiny_llama_config(len(tiny_tok), max_position_embeddings=512)).eval()
 
 
 @pytest.fixture(scope="module")
