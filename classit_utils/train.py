@@ -10,6 +10,7 @@ Run as one plain process, or under `torchrun --nproc_per_node=N` (DDP: NCCL on C
 """
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import math
@@ -396,7 +397,15 @@ def setup_distributed() -> DistEnv:
         torch.cuda.set_device(device)
     if world > 1 and not dist.is_initialized():
         dist.init_process_group(backend="nccl" if cuda else "gloo")
+        # Leaving the group to interpreter teardown lets a rank abort ("terminate called without an
+        # active exception") when its peer exits first; leave it explicitly, once, at exit.
+        atexit.register(_leave_process_group)
     return DistEnv(rank, local, world, device)
+
+
+def _leave_process_group() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def enable_tf32() -> None:
