@@ -50,12 +50,9 @@ def test_same_seed_same_bytes_other_seed_differs(tmp_path):
     assert same == [], same
 
 
-def test_default_size_is_fast_and_deterministic(demo, tmp_path):
-    import time
+def test_default_size_is_deterministic(demo, tmp_path):
     root, manifest = demo
-    t0 = time.perf_counter()
     again = write_demo_data(tmp_path / "again", SPEC)
-    assert time.perf_counter() - t0 < 5.0
     assert again == manifest
     assert _files(tmp_path / "again") == _files(root)
 
