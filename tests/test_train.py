@@ -252,6 +252,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _plain_env() -> dict[str, str]:
+    """This environment without torchrun's rank variables, one thread per process, gloo on loopback."""
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
+    env.update(OMP_NUM_THREADS="1", GLOO_SOCKET_IFNAME=env.get("GLOO_SOCKET_IFNAME", "lo"))
+    return env
+
+
+def _torchrun(script: Path, *args: object, timeout: int) -> subprocess.CompletedProcess:
+    """`script args` on two local gloo ranks."""
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes=1", "--nproc_per_node=2",
+           "--master_addr=127.0.0.1", f"--master_port={_free_port()}", str(script), *map(str, args)]
+    return subprocess.run(cmd, env=_plain_env(), capture_output=True, text=True, timeout=timeout)
+
+
 def test_ddp_two_gloo_ranks_equal_one_process_on_the_same_global_batch(tmp_path):
     write_shards(tmp_path / "shards", n_train=32, n_val=4)
     examples = it_examples(24, seed=3)                     # variable lengths: token-weighted loss matters
@@ -259,15 +273,10 @@ def test_ddp_two_gloo_ranks_equal_one_process_on_the_same_global_batch(tmp_path)
     save_hf(tiny(), None, tmp_path / "init")
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
-    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
-    env.update(OMP_NUM_THREADS="1", GLOO_SOCKET_IFNAME=env.get("GLOO_SOCKET_IFNAME", "lo"))
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes=1", "--nproc_per_node=2",
-           "--master_addr=127.0.0.1", f"--master_port={_free_port()}", str(script), str(tmp_path),
-           str(tmp_path / "ddp"), "2"]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    proc = _torchrun(script, tmp_path, tmp_path / "ddp", 2, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]
     # one plain process, micro-batch 4 = 2 ranks x 2
-    subprocess.run([sys.executable, str(script), str(tmp_path), str(tmp_path / "one"), "4"], env=env,
+    subprocess.run([sys.executable, str(script), str(tmp_path), str(tmp_path / "one"), "4"], env=_plain_env(),
                    check=True, capture_output=True, timeout=240)
     for run in ("pt", "it"):
         ddp = json.loads((tmp_path / "ddp" / run / "train_config.json").read_text())
@@ -304,11 +313,7 @@ def test_ranks_leave_the_process_group_before_interpreter_teardown(tmp_path):
     leaves it at exit."""
     script = tmp_path / "leave.py"
     script.write_text(LEAVE_WORKER)
-    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
-    env.update(OMP_NUM_THREADS="1", GLOO_SOCKET_IFNAME=env.get("GLOO_SOCKET_IFNAME", "lo"))
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes=1", "--nproc_per_node=2",
-           "--master_addr=127.0.0.1", f"--master_port={_free_port()}", str(script), str(tmp_path)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    proc = _torchrun(script, tmp_path, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert [(tmp_path / r).read_text() for r in "01"] == ["False", "False"]
 
