@@ -316,7 +316,7 @@ def _boot_contrast(samples: list[np.ndarray], weights: list[float], n_boot: int,
 
 def finetune_effects(ft: pd.DataFrame, base: str = BASE, contrasts: Contrasts | None = None,
                      method: str = "ols", pooled: bool = True, pooled_cov: str = "HC3", alpha: float = 0.05,
-                     n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+                     n_boot: int = 2000, seed: int = 0, paired: bool = False) -> pd.DataFrame:
     """Condition effects on fine-tuning results (`FINETUNE`), in metric points, per size x task (x
     selection) and, with `pooled`, per size pooled over tasks (`task` = 'pooled'; claim 1).
 
@@ -326,11 +326,19 @@ def finetune_effects(ft: pd.DataFrame, base: str = BASE, contrasts: Contrasts | 
     holds both seed noise and task-to-task variation of the effects, so the interval is wide when gains
     are inconsistent across tasks. `method="bootstrap"`: seeds resampled within each condition (and task),
     percentile intervals, bootstrap p; pooled is the equal-weight mean over tasks of the per-task contrast.
-    Seeds of different conditions are treated as independent runs (not paired). Extra columns:
-    `selection`, `metric` (one per task; 'mixed' when pooled), `df` (residual df, OLS)."""
+    By default seeds of different conditions are independent runs. `paired=True` (OLS only) blocks on
+    the seed: a fine-tuning seed draws the same head and data order for every condition, so the model
+    gets a fixed effect per seed (per task x seed when pooled) and seed-to-seed variation shared by all
+    conditions leaves the residual; with every seed in every condition the estimates are unchanged.
+    Extra columns: `selection`, `metric` (one per task; 'mixed' when pooled), `df` (residual df, OLS)."""
     FINETUNE.validate(ft)
     if method not in ("ols", "bootstrap"):
         raise ValueError(f"finetune_effects: unknown method {method!r} (ols, bootstrap)")
+    if paired and method != "ols":
+        raise ValueError("finetune_effects: paired=True needs method='ols' (seed fixed effects)")
+    ft = ft.assign(block=ft["task"].astype(str) + ":" + ft["seed"].astype(str))
+    blocks = ["block"] if paired else []
+    how = ", seed-paired" if paired else ""
     rows = []
 
     def fit(df: pd.DataFrame, conds: list[str], cons: Contrasts, fixed: Sequence[str], cov: str) -> list:
@@ -348,9 +356,9 @@ def finetune_effects(ft: pd.DataFrame, base: str = BASE, contrasts: Contrasts | 
             tcons = {k: w for k, w in cons.items() if set(w) <= set(tconds)}
             metric = ",".join(sorted(df["metric"].unique()))
             if method == "ols":
-                for name, est, lo, hi, p, dfr in fit(df, tconds, tcons, (), "nonrobust"):
-                    rows.append(_ft_row(size, task, name, est, lo, hi, p, df, tcons[name], "OLS per task, t-interval",
-                                        selection, metric, dfr))
+                for name, est, lo, hi, p, dfr in fit(df, tconds, tcons, blocks, "nonrobust"):
+                    rows.append(_ft_row(size, task, name, est, lo, hi, p, df, tcons[name],
+                                        f"OLS per task{how}, t-interval", selection, metric, dfr))
             else:
                 for name, w in tcons.items():
                     samples = [df.loc[df["condition"] == c, "value"].to_numpy(float) for c in w]
@@ -364,9 +372,10 @@ def finetune_effects(ft: pd.DataFrame, base: str = BASE, contrasts: Contrasts | 
                 if all(set(w) <= set(dsz.loc[dsz["task"] == t, "condition"]) for t in tasks)}
         df = dsz.sort_values(["task", "condition", "model", "seed"]).reset_index(drop=True)
         if method == "ols":
-            for name, est, lo, hi, p, dfr in fit(df, conds, full, ["task"], pooled_cov):
+            # task x seed blocks nest the task fixed effects
+            for name, est, lo, hi, p, dfr in fit(df, conds, full, blocks or ["task"], pooled_cov):
                 rows.append(_ft_row(size, "pooled", name, est, lo, hi, p, df, full[name],
-                                    f"OLS + task FE ({pooled_cov}), t-interval", selection, "mixed", dfr))
+                                    f"OLS + task FE{how} ({pooled_cov}), t-interval", selection, "mixed", dfr))
         else:
             for name, w in full.items():
                 samples, weights = [], []
