@@ -8,7 +8,6 @@ import contextlib
 import json
 import math
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -246,12 +245,6 @@ instruction_tune(root / "init", [examples], cfg, out / "it")
 '''
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _plain_env() -> dict[str, str]:
     """This environment without torchrun's rank variables, one thread per process, gloo on loopback."""
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
@@ -260,9 +253,9 @@ def _plain_env() -> dict[str, str]:
 
 
 def _torchrun(script: Path, *args: object, timeout: int) -> subprocess.CompletedProcess:
-    """`script args` on two local gloo ranks."""
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes=1", "--nproc_per_node=2",
-           "--master_addr=127.0.0.1", f"--master_port={_free_port()}", str(script), *map(str, args)]
+    """`script args` on two local gloo ranks (`--standalone`: torchrun picks a free port itself)."""
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+           str(script), *map(str, args)]
     return subprocess.run(cmd, env=_plain_env(), capture_output=True, text=True, timeout=timeout)
 
 
