@@ -93,6 +93,8 @@ def _add_finetune(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=None, help="auto (cuda if available), cpu, cuda, cuda:1, ...")
     p.add_argument("--compile", action="store_true", default=None, help="torch.compile the model once per task")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads for the run (default: unchanged)")
+    p.add_argument("--save-weights", action="store_true", default=None,
+                   help="write each run's selected-epoch classifier to <run>/model/ (finetune.load_classifier)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -111,7 +113,7 @@ def _finetune(args: argparse.Namespace) -> int:
                  "max_valid_examples": args.max_valid, "max_length": args.max_length,
                  "heldout_fraction": args.heldout_fraction, "padding_side": args.padding_side,
                  "precision": args.precision, "device": args.device, "compile": args.compile,
-                 "cpu_threads": args.threads}
+                 "cpu_threads": args.threads, "save_weights": args.save_weights}
         raw.update({k: v for k, v in flags.items() if v is not None})
         if args.quiet:
             raw["progress"] = False

@@ -38,6 +38,8 @@ Outputs of `run_finetune` (layout of the pipeline, extended for seeds and select
     <out>/<model>/<revision>/finetune/
         <task>/results.txt, predictions.json       official layout: the first seed, selection "valid"
         <task>/seed<S>/<selection>/results.txt, predictions.json, history.json (epochs: loss, lr, metrics)
+        <task>/seed<S>/<selection>/model/           with `save_weights`: the selected epoch's classifier
+                                                    (`save_classifier` / `load_classifier`)
         finetune_results.csv                        tidy table (all tasks run so far, one row per metric)
         glue_score.csv                              the GLUE macro-average per seed and selection
         summary.json                                config, tasks run/skipped (reason), provenance, wall times
@@ -81,7 +83,7 @@ __all__ = ["FinetuneConfig", "SELECTIONS", "TABLE_COLUMNS", "ClassifierHead", "D
            "last_token_index", "pool_last", "Encoded", "encode", "collate", "train_batches", "eval_batches",
            "PipelineCosine", "BestEpoch", "choose_epoch", "heldout_split", "subsample", "load_backbone",
            "RunResult", "finetune_run", "predict", "run_finetune", "parse_seeds", "format_table",
-           "task_dir", "official_results_text", "official_predictions"]
+           "task_dir", "official_results_text", "official_predictions", "save_classifier", "load_classifier"]
 
 SELECTIONS = ("valid", "heldout")
 TABLE_COLUMNS = ("model", "condition", "size", "task", "seed", "selection", "metric", "value", "status", "reason",
@@ -132,6 +134,7 @@ class FinetuneConfig(DictConfig):
     device: str = "auto"
     cpu_threads: int | None = None     # torch threads on CPU for the run (restored after); None: leave as is
     skip_missing: bool = True          # absent files: record the task as skipped (else raise)
+    save_weights: bool = False         # write each run's selected-epoch classifier to <run>/model/ (big)
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -175,7 +178,7 @@ class FinetuneConfig(DictConfig):
         _check(isinstance(self.device, str) and bool(self.device), "device", "must be a device string", self.device)
         _check(self.cpu_threads is None or (is_int(self.cpu_threads) and self.cpu_threads >= 1), "cpu_threads",
                "must be None or an integer >= 1", self.cpu_threads)
-        for key in ("length_grouping", "drop_last", "compile", "skip_missing", "progress"):
+        for key in ("length_grouping", "drop_last", "compile", "skip_missing", "save_weights", "progress"):
             _check(isinstance(getattr(self, key), bool), key, "must be true or false", getattr(self, key))
 
 
@@ -517,7 +520,8 @@ def finetune_run(model: DecoderClassifier, backbone_state: Mapping[str, torch.Te
     """Fine-tune `model` (reset to `backbone_state` + a head drawn from `seed`) on `train`; after each epoch,
     evaluate `select` and keep the best epoch (`BestEpoch` on the task's `metric_for_valid`). With
     `select is valid` (the official recipe) the best epoch's valid predictions are the result; otherwise the
-    best epoch's weights are kept and valid is predicted once at the end."""
+    best epoch's weights are kept and valid is predicted once at the end. The model leaves with the
+    selected epoch's weights when `cfg.save_weights` or the selection is not valid (else the last epoch's)."""
     t0 = time.perf_counter()
     device = torch.device(device)
     fwd = forward if forward is not None else model
@@ -536,6 +540,7 @@ def finetune_run(model: DecoderClassifier, backbone_state: Mapping[str, torch.Te
                                                                   cfg.min_factor))
     amp = autocast(cfg.precision, device)
     same = select is valid
+    keep = cfg.save_weights or not same       # a copy of the best epoch's weights is needed
     metric = task.metric_for_valid
     best = BestEpoch()
     best_state: dict[str, torch.Tensor] | None = None
@@ -571,12 +576,15 @@ def finetune_run(model: DecoderClassifier, backbone_state: Mapping[str, torch.Te
         if best.update(epoch, scores[metric]):
             if same:
                 best_valid = (scores, preds)
-            else:
+            if keep:
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     assert best.epoch is not None
     if same:
         assert best_valid is not None
         metrics, preds = best_valid
+        if keep:
+            assert best_state is not None
+            model.load_state_dict(best_state)
     else:
         assert best_state is not None
         model.load_state_dict(best_state)
@@ -612,6 +620,41 @@ def _write_run(base: Path, task: GlueTask, res: RunResult, official: bool) -> No
     if official:
         records.atomic_write_text(base / "results.txt", text)
         records.atomic_write_text(base / "predictions.json", preds)
+
+
+HEAD_WEIGHTS, HEAD_CONFIG = "classifier_head.safetensors", "classifier.json"
+
+
+def save_classifier(clf: DecoderClassifier, tokenizer: Any, out_dir: Path | str, task: GlueTask) -> Path:
+    """The fine-tuned classifier as one folder: the backbone and tokenizer as a HF model (`AutoModel` loads
+    it), plus the head's weights and shape (`HEAD_WEIGHTS`, `HEAD_CONFIG`); `load_classifier` reads it back.
+    Written whole or not at all (`save_hf`)."""
+    from safetensors.torch import save_file
+    from .modeling import save_hf
+    ln = next(m for m in clf.head.modules() if isinstance(m, nn.LayerNorm))
+    dropout = next(m for m in clf.head.modules() if isinstance(m, nn.Dropout))
+    spec = {"task": task.name, "num_labels": task.num_labels, "dropout": dropout.p, "eps": ln.eps}
+
+    def head_files(folder: Path) -> None:
+        save_file({k: v.detach().cpu().contiguous() for k, v in clf.head.state_dict().items()},
+                  str(folder / HEAD_WEIGHTS))
+        (folder / HEAD_CONFIG).write_text(json.dumps(spec, indent=1))
+    return save_hf(clf.backbone, tokenizer, out_dir, extra=head_files)
+
+
+def load_classifier(model_dir: Path | str) -> tuple[DecoderClassifier, Any]:
+    """(classifier in fp32 on CPU, eval mode; tokenizer) from a `save_classifier` folder."""
+    from safetensors.torch import load_file
+    model_dir = Path(model_dir)
+    try:
+        spec = json.loads((model_dir / HEAD_CONFIG).read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{model_dir / HEAD_CONFIG}: not a saved classifier (finetune.save_weights "
+                                "writes one per run)") from None
+    backbone, tok = load_backbone(model_dir)
+    clf = DecoderClassifier(backbone, int(spec["num_labels"]), float(spec["dropout"]), float(spec["eps"]))
+    clf.head.load_state_dict(load_file(str(model_dir / HEAD_WEIGHTS)))
+    return clf.eval(), tok
 
 
 def _rows(meta: Mapping[str, Any], task: GlueTask, res: RunResult) -> list[dict[str, Any]]:
@@ -749,6 +792,8 @@ def run_finetune(model_dir: Path | str, data_dir: Path | str, tasks: str | Seque
                                        cfg, seed, selection=sel, pad_id=pad_id, device=device, forward=fwd,
                                        desc=f"{name} s{seed} {sel}")
                     _write_run(out_base / name, spec, res, official=(seed == seed_list[0] and sel == official_sel))
+                    if cfg.save_weights:
+                        save_classifier(clf, tokenizer, out_base / name / f"seed{seed}" / sel / "model", spec)
                     rows += _rows(meta, spec, res)
                     bar.set_postfix_str(f"{spec.score_metric}={res.metrics[spec.score_metric]:.3f}")
                     log.info("%s seed %d %s: epoch %d, %s", name, seed, sel, res.best_epoch,

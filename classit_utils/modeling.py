@@ -18,7 +18,7 @@ import os
 import shutil
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import torch
 from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
@@ -183,11 +183,12 @@ def _hf_tokenizer(tokenizer: Any, model: LlamaForCausalLM):
                                    padding_side="right")
 
 
-def save_hf(model: torch.nn.Module, tokenizer: Any, out_dir: str | Path) -> Path:
+def save_hf(model: torch.nn.Module, tokenizer: Any, out_dir: str | Path,
+            extra: Callable[[Path], None] | None = None) -> Path:
     """Save the uncompiled model, its generation config and the tokenizer as one HF folder.
 
     Written into a temp folder beside `out_dir` and renamed, so a reader never sees half a model.
-    `tokenizer` may be None (model only)."""
+    `tokenizer` may be None (model only); `extra(folder)` adds files to the folder before the rename."""
     model = unwrap(model)
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -201,6 +202,8 @@ def save_hf(model: torch.nn.Module, tokenizer: Any, out_dir: str | Path) -> Path
     model.save_pretrained(tmp, safe_serialization=True)
     if tok is not None:
         tok.save_pretrained(tmp)
+    if extra is not None:
+        extra(tmp)
     if out_dir.exists():
         os.replace(out_dir, old)
     os.replace(tmp, out_dir)

@@ -3,6 +3,7 @@ a tiny model learning a keyword task end to end, seed reproducibility, skipped a
 the pipeline's layout, the command line; a short real-data run."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from pathlib import Path
@@ -15,9 +16,10 @@ from conftest import tiny_llama_config
 from transformers import LlamaConfig, LlamaForCausalLM, LlamaModel
 
 from classit_utils.finetune import (TABLE_COLUMNS, BestEpoch, DecoderClassifier, FinetuneConfig, PipelineCosine,
-                                    choose_epoch, collate, heldout_split, last_token_index, pool_last,
-                                    run_finetune, subsample, train_batches)
-from classit_utils.glue import GLUE_TASKS, DataError, MissingData
+                                    choose_epoch, collate, encode, heldout_split, last_token_index,
+                                    load_backbone, load_classifier, pool_last, predict, run_finetune,
+                                    subsample, train_batches)
+from classit_utils.glue import GLUE_TASKS, DataError, MissingData, load_split
 from classit_utils.tokenizer import train_tokenizer
 
 # Synthetic keyword task (words made up here): the label is 1 when sentence1 holds "sunny", 0 when "rainy".
@@ -273,8 +275,9 @@ def test_selected_epoch_follows_the_history(keyword_run):
 
 def test_same_seed_same_results_different_seed_different(model_dir, keyword_data, keyword_run, tmp_path):
     table, out, cfg = keyword_run
-    again = run_finetune(model_dir, keyword_data, "rte", seeds=[0], out_dir=tmp_path, cfg=cfg,
-                         condition="base", size="tiny")
+    # the rerun also saves its classifiers, which must not change any result
+    again = run_finetune(model_dir, keyword_data, "rte", seeds=[0], out_dir=tmp_path,
+                         cfg=dataclasses.replace(cfg, save_weights=True), condition="base", size="tiny")
     key = ["seed", "selection", "metric"]
     first = table[table["seed"] == 0].set_index(key)["value"].sort_index()
     assert again.set_index(key)["value"].sort_index().equals(first)
@@ -287,6 +290,29 @@ def test_same_seed_same_results_different_seed_different(model_dir, keyword_data
     assert losses(out, 1) != losses(out, 0)
     p0 = (tmp_path / "tiny-base" / "main" / "finetune" / "rte" / "predictions.json").read_text()
     assert p0 == (out / "tiny-base" / "main" / "finetune" / "rte" / "predictions.json").read_text()
+
+
+def test_saved_classifiers_reload_and_predict_what_was_reported(model_dir, keyword_data, keyword_run, tmp_path):
+    """save_weights: each run's folder holds the selected epoch's classifier; reloaded, it predicts the
+    run's reported valid predictions (valid selection: the selected epoch, not the last)."""
+    _, _, cfg = keyword_run
+    cfg = dataclasses.replace(cfg, save_weights=True, epochs_override=4)
+    run_finetune(model_dir, keyword_data, "rte", seeds=[0], out_dir=tmp_path, cfg=cfg)
+    base = tmp_path / "tiny-base" / "main" / "finetune" / "rte" / "seed0"
+    valid_ex = load_split(keyword_data, "rte", "valid")
+    start, _ = load_backbone(model_dir)
+    for sel in ("valid", "heldout"):
+        clf, tok = load_classifier(base / sel / "model")
+        enc = encode(tok, valid_ex, cfg.max_length)
+        preds = predict(clf, enc, batch_size=16, pad_id=tok.pad_token_id, progress=False)
+        reported = json.loads((base / sel / "predictions.json").read_text())["rte"]["predictions"]
+        assert [int(p) for p in preds] == [p["pred"] for p in reported]
+        trained = clf.backbone.state_dict()
+        assert max((trained[k] - v).abs().max().item() for k, v in start.state_dict().items()) > 1e-4
+    rec = json.loads((base / "valid" / "history.json").read_text())
+    assert rec["history"][-1]["valid"] != rec["metrics"]     # the last epoch's weights would predict otherwise
+    with pytest.raises(FileNotFoundError, match="not a saved classifier"):
+        load_classifier(model_dir)
 
 
 def test_absent_train_file_is_skipped_with_its_reason(model_dir, keyword_data, tmp_path):
