@@ -198,6 +198,7 @@ class ClassifierHead(nn.Module):
 
     def __init__(self, hidden_size: int, num_labels: int, dropout: float = 0.1, eps: float = 1e-5):
         super().__init__()
+        self.spec = {"num_labels": num_labels, "dropout": dropout, "eps": eps}   # rebuilds it (load_classifier)
         self.nonlinearity = nn.Sequential(
             nn.LayerNorm(hidden_size, eps, elementwise_affine=False),
             nn.Linear(hidden_size, hidden_size),
@@ -631,9 +632,7 @@ def save_classifier(clf: DecoderClassifier, tokenizer: Any, out_dir: Path | str,
     Written whole or not at all (`save_hf`)."""
     from safetensors.torch import save_file
     from .modeling import save_hf
-    ln = next(m for m in clf.head.modules() if isinstance(m, nn.LayerNorm))
-    dropout = next(m for m in clf.head.modules() if isinstance(m, nn.Dropout))
-    spec = {"task": task.name, "num_labels": task.num_labels, "dropout": dropout.p, "eps": ln.eps}
+    spec = {"task": task.name, **clf.head.spec}
 
     def head_files(folder: Path) -> None:
         save_file({k: v.detach().cpu().contiguous() for k, v in clf.head.state_dict().items()},

@@ -349,12 +349,8 @@ def build_trie(encs: Sequence[Encoded], idx: Sequence[int]) -> _Row:
 
 
 def _single_rows(encs: Sequence[Encoded], idx: Sequence[int]) -> list[_Row]:
-    rows = []
-    for i in idx:
-        r = _Row()
-        r.add(i, encs[i].ids[:-1])
-        rows.append(r)
-    return rows
+    """One row per sequence (the plain path): each a trie of one sequence."""
+    return [build_trie(encs, [i]) for i in idx]
 
 
 def _to(t: torch.Tensor, device: torch.device) -> torch.Tensor:

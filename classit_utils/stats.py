@@ -336,8 +336,10 @@ def finetune_effects(ft: pd.DataFrame, base: str = BASE, contrasts: Contrasts | 
         raise ValueError(f"finetune_effects: unknown method {method!r} (ols, bootstrap)")
     if paired and method != "ols":
         raise ValueError("finetune_effects: paired=True needs method='ols' (seed fixed effects)")
-    ft = ft.assign(block=ft["task"].astype(str) + ":" + ft["seed"].astype(str))
-    blocks = ["block"] if paired else []
+    blocks = []
+    if paired:
+        ft = ft.assign(block=ft["task"].astype(str) + ":" + ft["seed"].astype(str))
+        blocks = ["block"]
     how = ", seed-paired" if paired else ""
     rows = []
 
