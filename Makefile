@@ -14,7 +14,7 @@ STAMP := $(VENV)/.setup-stamp
 CLASSIT_DATA ?= $(abspath ../shared/data)
 export CLASSIT_DATA
 
-.PHONY: help setup reproduce test lab clean
+.PHONY: help setup reproduce status test lab clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ $(STAMP): pyproject.toml
 
 reproduce: setup  ## run the notebooks of PROFILE in order with papermill (stages already done are skipped)
 	$(PY) -m classit_utils.pipeline run --profile $(PROFILE)
+
+status: setup  ## say which stages of PROFILE are done, stale (and why) or missing; runs nothing
+	$(PY) -m classit_utils.pipeline status --profile $(PROFILE)
 
 test: setup  ## run the test suite (tiny models, data subsets, one papermill smoke run)
 	$(PY) -m pytest -q

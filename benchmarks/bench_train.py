@@ -29,10 +29,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from classit_utils.modeling import ModelConfig, build_model, count_parameters, flops_per_token
-from classit_utils.train import (BlockBatches, TrainConfig, peak_flops, resolved_precision,
-                                 seed_everything, train)
-from classit_utils.checkpoint import read_jsonl
+from classit_utils.config import ModelConfig, TrainConfig
+from classit_utils.modeling import build_model, count_parameters, flops_per_token
+from classit_utils.records import load_jsonl
+from classit_utils.runtime import resolved_precision, seed_everything
+from classit_utils.train import BlockBatches, peak_flops, train
 
 SIZES = {   # `small` is a CPU-sized model with the study's real 16k vocabulary
     "tiny": dict(size="tiny"),
@@ -79,7 +80,7 @@ def run_ours(model, shards: Path, args, out: Path) -> float:
                       max_steps=args.warmup + args.steps, log_interval=1, compile=args.compile,
                       seed=args.seed)
     train(cfg, model, BlockBatches(shards), out, resume=False, desc="classit loop")
-    stamps = [r["time"] for r in read_jsonl(out / "train_log.jsonl")]
+    stamps = [r["time"] for r in load_jsonl(out / "train_log.jsonl")]
     return _tokens_per_s(stamps, args)
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from .records import atomic_write_json, atomic_write_text, atomic_writer
+from .records import atomic_write_json, atomic_write_text, atomic_writer, load_jsonl
 
 if TYPE_CHECKING:   # train imports this module; the names below are only for annotations
     from .train import BatchSource, DistEnv, TrainConfig
@@ -75,7 +75,7 @@ def save(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
     import transformers
     atomic_save({"format": FORMAT, "progress": dict(progress), "model": model.state_dict(),
                  "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                 "data": batches.state_dict(), "rng": rngs, "config": cfg.to_dict(),
+                 "data": batches.state_dict(), "rng": rngs, "config": cfg.model_dump(),
                  "model_config": model.config.to_dict(), "world_size": env.world_size,
                  "versions": {"torch": torch.__version__, "transformers": transformers.__version__}}, path)
 
@@ -101,7 +101,7 @@ def check_compatible(state: dict[str, Any], cfg: "TrainConfig", env: "DistEnv", 
     if state["world_size"] != env.world_size:
         raise ValueError(f"resume: {path} was written by {state['world_size']} ranks, this run has "
                          f"{env.world_size}")
-    now = cfg.to_dict()
+    now = cfg.model_dump()
     for key, old in state["config"].items():
         new = now.get(key)
         if key not in RESUME_FREE and _plain(old) != _plain(new):
@@ -113,23 +113,10 @@ def _plain(v: Any) -> Any:
     return list(v) if isinstance(v, (tuple, list)) else v
 
 
-def append_jsonl(path: Path, record: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(record) + "\n")
-
-
-def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
-    path = Path(path)
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
 def trim_log(path: Path, step: int) -> None:
     """Drop records past the resumed step: an interrupted run may have logged steps it then lost."""
     if path.exists():
-        kept = [r for r in read_jsonl(path) if r.get("step", 0) <= step]
+        kept = [r for r in load_jsonl(path) if r.get("step", 0) <= step]
         write_text(path, "".join(json.dumps(r) + "\n" for r in kept))
 
 

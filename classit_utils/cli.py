@@ -16,7 +16,8 @@ import os
 import sys
 from typing import Callable, Sequence
 
-from .tasks import TASK_NAMES, DataError
+from .errors import ConfigError, DataError
+from .tasks import TASK_NAMES
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -99,7 +100,8 @@ def _add_finetune(p: argparse.ArgumentParser) -> None:
 
 
 def _finetune(args: argparse.Namespace) -> int:
-    from .finetune import FinetuneConfig, format_table, run_finetune
+    from .config import FinetuneConfig, validate
+    from .finetune import format_table, run_finetune
     if not args.data:
         return _error("no data folder (give --data or set CLASSIT_DATA)")
     try:
@@ -117,11 +119,11 @@ def _finetune(args: argparse.Namespace) -> int:
         raw.update({k: v for k, v in flags.items() if v is not None})
         if args.quiet:
             raw["progress"] = False
-        cfg = FinetuneConfig.from_dict(raw)
+        cfg = validate(FinetuneConfig, raw, args.config or "command line", prefix="finetune.")
         table = run_finetune(args.model, args.data, args.tasks, args.seeds, args.out, cfg,
                              model_name=args.model_name, condition=args.condition, size=args.size,
                              revision=args.revision)
-    except (DataError, ValueError, OSError) as e:
+    except (ConfigError, DataError, ValueError, OSError) as e:
         return _error(e)
     print(format_table(table))
     return 0

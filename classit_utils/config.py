@@ -1,33 +1,72 @@
-"""Typed, frozen study configuration loaded from `params/<profile>.yaml`.
+"""Typed, frozen study configuration loaded from `params/<profile>.yaml`: the one config mechanism.
 
-Every section is a pydantic model with `extra="forbid"` and strict types, so an unknown key, a wrong
-type or an impossible value fails before any work starts, with one line naming the file and key:
+Every section, down to the training, model and fine-tuning settings, is a pydantic model with
+`extra="forbid"`, strict types and `Field` bounds, nested as typed fields of `StudyConfig`. An unknown
+key, a wrong type or an impossible value fails before any work starts, with one line naming the file
+and the dotted key:
 
-    params/demo.yaml: tokenizer.vocab_size: must be >= 300 (got 10)
+    params/demo.yaml: pretrain.train.lr: Input should be greater than 0 (got -1.0)
+
+This module is the bottom of the package: it imports nothing from it but the error classes, so every
+other module can import it. The resolved config (defaults filled in) is what stages record.
 """
 from __future__ import annotations
 
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Mapping
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 IT_SETS = ("conv", "qa")
 CURRICULA = ("conv", "qa", "merged", "seq_conv_qa", "seq_qa_conv")
 BABYLM_SOURCES = ("bnc_spoken", "childes", "gutenberg", "open_subtitles", "simple_wiki", "switchboard")
+# The fine-tuning suite in the order of the official eval_finetuning.sh (classit_utils.glue defines each).
+GLUE_TASK_NAMES = ("boolq", "multirc", "rte", "wsc", "mrpc", "qqp", "mnli")
+SELECTIONS = ("valid", "heldout")
+# Model size presets (classit_utils.modeling documents their parameter counts).
+MODEL_PRESETS: dict[str, dict[str, int]] = {
+    "tiny": dict(hidden_size=64, n_layers=2, n_heads=4, n_kv_heads=4, intermediate_size=192),
+    "small": dict(hidden_size=128, n_layers=4, n_heads=4, n_kv_heads=4, intermediate_size=352),
+    "100m": dict(hidden_size=768, n_layers=12, n_heads=12, n_kv_heads=12, intermediate_size=2176),
+    "140m": dict(hidden_size=768, n_layers=16, n_heads=12, n_kv_heads=12, intermediate_size=2432),
+}
+SHAPE_KEYS = ("hidden_size", "n_layers", "n_heads", "n_kv_heads", "intermediate_size")
+Precision = Literal["auto", "bf16", "fp32"]    # auto: bf16 autocast on CUDA, fp32 on CPU
 
 
-class ConfigError(ValueError):
-    """A params problem, reported as one line: `<file>: <key>: <what is wrong>`."""
+def _tuples(value: Any) -> Any:
+    """YAML and JSON have lists only; the frozen configs hold tuples."""
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    return value
+
+
+def _known(what: str, known: tuple[str, ...]):
+    """A field validator: every value of a tuple field is one of `known` (one line naming the first other)."""
+    def check(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for v in values:
+            if v not in known:
+                raise ValueError(f"unknown {what} {v!r} (known: {', '.join(known)})")
+        return values
+    return check
 
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _lists_to_tuples(cls, data: Any) -> Any:
+        return {k: _tuples(v) for k, v in data.items()} if isinstance(data, Mapping) else data
 
+
+# ------------------------------------------------------------------------------------------- data stage
 class DemoConfig(Section):
     """Generate the demo data (project-made text in the real formats) into `data_root`."""
     seed: int = 0
@@ -90,36 +129,120 @@ class InstructConfig(Section):
 class CurriculaConfig(Section):
     names: tuple[str, ...] = CURRICULA
     shuffle_seed: int = 0
+    _names = field_validator("names")(_known("curriculum", CURRICULA))
+
+
+# ------------------------------------------------------------------------------------------- models
+class ModelShape(Section):
+    """`pretrain.model`: what every size shares, and overrides of the size presets (None: the preset's)."""
+    hidden_size: int | None = Field(None, ge=1)
+    n_layers: int | None = Field(None, ge=1)
+    n_heads: int | None = Field(None, ge=1)
+    n_kv_heads: int | None = Field(None, ge=1)
+    intermediate_size: int | None = Field(None, ge=1)
+    max_position_embeddings: int = Field(1024, ge=1)
+    tie_embeddings: bool = True
+    rope_theta: float = Field(10_000.0, gt=0)
+    rms_norm_eps: float = Field(1e-5, gt=0)
+    initializer_range: float = Field(0.02, gt=0)
+
+
+class ModelConfig(ModelShape):
+    """One model's shape: the `size` preset, any shape field given explicitly overriding it, and the
+    tokenizer's vocabulary (the embedding has `padded_vocab_size` rows, a multiple of 64)."""
+    size: str = "tiny"
+    vocab_size: int = Field(16_000, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_preset(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        size = data.get("size", "tiny")
+        if size not in MODEL_PRESETS:
+            raise ValueError(f"size: unknown size {size!r} (known: {', '.join(MODEL_PRESETS)})")
+        return {**data, **{k: MODEL_PRESETS[size][k] for k in SHAPE_KEYS if data.get(k) is None}}
 
     @model_validator(mode="after")
-    def _known(self) -> "CurriculaConfig":
-        for n in self.names:
-            if n not in CURRICULA:
-                raise ValueError(f"names: unknown curriculum {n!r} (known: {', '.join(CURRICULA)})")
+    def _consistent(self) -> "ModelConfig":
+        if self.hidden_size % self.n_heads:
+            raise ValueError(f"n_heads: {self.n_heads} does not divide hidden_size {self.hidden_size}")
+        if self.n_heads % self.n_kv_heads:
+            raise ValueError(f"n_kv_heads: {self.n_kv_heads} does not divide n_heads {self.n_heads}")
+        if self.head_dim % 2:
+            raise ValueError(f"n_heads: head_dim {self.head_dim} must be even for RoPE")
         return self
 
+    @classmethod
+    def for_size(cls, size: str, shape: ModelShape, vocab_size: int) -> "ModelConfig":
+        return cls.model_validate({**shape.model_dump(), "size": size, "vocab_size": vocab_size})
 
-def _check_train(train: dict[str, Any], section: str) -> None:
-    from .train import TrainConfig
-    TrainConfig.from_dict(train, section)           # raises "<section>.<key>: ..."
+    @property
+    def head_dim(self) -> int:
+        return self.hidden_size // self.n_heads
+
+    @property
+    def padded_vocab_size(self) -> int:
+        return -(-self.vocab_size // 64) * 64
+
+
+# ------------------------------------------------------------------------------------------- training
+def _betas_in_range(cls, v: tuple[float, float]) -> tuple[float, float]:
+    if not all(0 <= b < 1 for b in v):
+        raise ValueError(f"must be two values in [0, 1) (got {list(v)})")
+    return v
+
+
+class TrainConfig(Section):
+    """Optimisation and bookkeeping of one training run (pretraining or IT; `classit_utils.train`)."""
+    lr: float = Field(3e-4, gt=0)
+    min_lr_ratio: float = Field(0.1, ge=0, le=1)      # cosine decays to lr * min_lr_ratio
+    warmup_steps: int = Field(0, ge=0)                # used when > 0, else warmup_fraction of the steps
+    warmup_fraction: float = Field(0.0, ge=0, lt=1)
+    weight_decay: float = Field(0.1, ge=0)            # on 2-D weights only
+    betas: tuple[float, float] = (0.9, 0.95)
+    eps: float = Field(1e-8, gt=0)
+    grad_clip: float = Field(1.0, ge=0)               # 0 = no clipping (the norm is still logged)
+    micro_batch_size: int = Field(8, ge=1)            # sequences per rank per micro-step
+    grad_accum_steps: int = Field(1, ge=1)
+    epochs: int = Field(1, ge=1)                      # passes over each phase
+    max_steps: int | None = Field(None, ge=1)         # stop earlier (the schedule spans min(max_steps, all))
+    eval_interval: int = Field(0, ge=0)               # steps between val evaluations; 0 = at the end only
+    eval_batches: int = Field(50, ge=1)               # val micro-batches per rank per evaluation
+    log_interval: int = Field(1, ge=1)
+    checkpoint_interval: int = Field(0, ge=0)         # steps between resumable checkpoints; 0 = at the end
+    checkpoint_words: tuple[int, ...] = ()            # words seen at which to save `chck_<N>M` HF folders
+    compile: bool = False
+    seed: int = Field(0, ge=0)                        # in a study: the study's `seed` unless set here
+    precision: Precision = "auto"
+
+    _betas = field_validator("betas")(_betas_in_range)
+
+    @field_validator("checkpoint_words")
+    @classmethod
+    def _increasing(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if not all(x > 0 for x in v) or list(v) != sorted(set(v)):
+            raise ValueError(f"must be increasing positive integers (got {list(v)})")
+        return v
 
 
 class PretrainConfig(Section):
-    """Pretraining runs: one model per size, `train` as classit_utils.train.TrainConfig."""
+    """Pretraining runs: one model per size."""
     sizes: tuple[str, ...] = ("100m", "140m")
-    model: dict[str, Any] = {}      # ModelConfig overrides (shapes, tie_embeddings, max_position_embeddings)
-    train: dict[str, Any] = {}
+    model: ModelShape = ModelShape()
+    train: TrainConfig = TrainConfig()
 
     @model_validator(mode="after")
     def _valid(self) -> "PretrainConfig":
-        from .modeling import PRESETS, ModelConfig
         if not self.sizes:
             raise ValueError("sizes: at least one size is needed")
         for size in self.sizes:
-            if size not in PRESETS:
-                raise ValueError(f"sizes: unknown size {size!r} (known: {', '.join(PRESETS)})")
-            ModelConfig.from_dict({**self.model, "size": size})
-        _check_train(self.train, "train")
+            if size not in MODEL_PRESETS:
+                raise ValueError(f"sizes: unknown size {size!r} (known: {', '.join(MODEL_PRESETS)})")
+            try:
+                ModelConfig.for_size(size, self.model, 16_000)
+            except ValidationError as err:
+                raise ValueError(f"model.{_first_error(err)}") from None
         return self
 
 
@@ -130,17 +253,11 @@ class TuningConfig(Section):
     max_length: int | None = Field(None, ge=8)
     group_by_length: bool = False
     eval_batch_size: int = Field(16, ge=1)
-    train: dict[str, Any] = {}
-
-    @model_validator(mode="after")
-    def _valid(self) -> "TuningConfig":
-        for n in self.curricula:
-            if n not in CURRICULA:
-                raise ValueError(f"curricula: unknown curriculum {n!r} (known: {', '.join(CURRICULA)})")
-        _check_train(self.train, "train")
-        return self
+    train: TrainConfig = TrainConfig()
+    _curricula = field_validator("curricula")(_known("curriculum", CURRICULA))
 
 
+# ------------------------------------------------------------------------------------------- evaluation
 class EvaluationConfig(Section):
     """Zero-shot evaluation of every model (notebooks 03-07), with the BabyLM 2025 pipeline's rules."""
     variant: Literal["fast", "full"] = "fast"
@@ -153,23 +270,79 @@ class EvaluationConfig(Section):
     skip_missing: bool = True                # absent data (COMPS, WUG past tense here): recorded as skipped
 
 
-class FinetuneSection(Section):
-    """(Super)GLUE fine-tuning of every model (notebook 08); `config` is classit_utils.finetune.FinetuneConfig."""
-    tasks: tuple[str, ...] = ("boolq", "multirc", "rte", "wsc", "mrpc", "qqp", "mnli")
-    seeds: tuple[int, ...] = (0, 1, 2)
-    config: dict[str, Any] = {}
+class FinetuneConfig(Section):
+    """The BabyLM 2025 fine-tuning defaults (`classit_utils.finetune` cites the official files), plus knobs
+    for the demo and tests."""
+    lr: float = Field(3e-5, gt=0)
+    batch_size: int = Field(32, ge=1)               # BSZ
+    big_batch_size: int = Field(16, ge=1)           # BIG_BSZ: BoolQ and MultiRC
+    valid_batch_size: int = Field(64, ge=1)
+    epochs: int = Field(10, ge=1)                   # MAX_EPOCHS
+    wsc_epochs: int = Field(30, ge=1)               # WSC_EPOCHS
+    epochs_override: int | None = Field(None, ge=1)  # every task runs this many epochs (demo, tests)
+    max_length: int = Field(512, ge=4)              # truncation (capped at the model's max_position_embeddings)
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = Field(1e-8, gt=0)
+    weight_decay: float = Field(0.01, ge=0)         # on all parameters, as the pipeline's AdamW(model.parameters())
+    warmup_proportion: float = Field(0.06, ge=0, lt=1)
+    min_factor: float = Field(0.1, ge=0, le=1)      # cosine decays to lr x min_factor
+    classifier_dropout: float = Field(0.1, ge=0, lt=1)
+    classifier_layer_norm_eps: float = Field(1e-5, gt=0)
+    grad_clip: float = Field(0.0, ge=0)             # 0: none (the pipeline does not clip)
+    selections: tuple[Literal[SELECTIONS], ...] = SELECTIONS
+    heldout_fraction: float = Field(0.1, gt=0, le=0.5)   # share of train held out for "heldout" (stratified)
+    data_seed: int = Field(0, ge=0)                 # held-out slice and train subsample; fixed across seeds
+    max_train_examples: int | None = Field(None, ge=2)   # seeded subsample of train (demo, tests)
+    max_valid_examples: int | None = Field(None, ge=1)   # first N of valid (demo, tests)
+    padding_side: Literal["left", "right"] = "right"     # right: gather the last real token; left: last column
+    length_grouping: bool = True                    # train batches of similar lengths (chunks of 50 batches)
+    pad_to_multiple: int = Field(8, ge=1)           # padded width rounded up (fewer distinct shapes on GPU)
+    drop_last: bool = True                          # the pipeline drops the last partial train batch
+    precision: Precision = "auto"
+    compile: bool = False                           # torch.compile(dynamic=True) once per task, reused by runs
+    device: str = Field("auto", min_length=1)
+    cpu_threads: int | None = Field(None, ge=1)     # torch threads on CPU for the run (restored after)
+    skip_missing: bool = True                       # absent files: record the task as skipped (else raise)
+    save_weights: bool = False                      # write each run's selected-epoch classifier (big)
+    progress: bool = True
 
-    @model_validator(mode="after")
-    def _valid(self) -> "FinetuneSection":
-        from .finetune import FinetuneConfig
-        from .glue import GLUE_TASK_NAMES
-        for t in self.tasks:
-            if t not in GLUE_TASK_NAMES:
-                raise ValueError(f"tasks: unknown task {t!r} (known: {', '.join(GLUE_TASK_NAMES)})")
-        if not self.seeds:
-            raise ValueError("seeds: at least one seed is needed")
-        FinetuneConfig.from_dict(self.config, "config")     # raises "config.<key>: ..."
-        return self
+    @field_validator("selections", mode="before")
+    @classmethod
+    def _one_or_more(cls, v: Any) -> Any:
+        return (v,) if isinstance(v, str) else v
+
+    @field_validator("selections")
+    @classmethod
+    def _distinct(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v or len(set(v)) != len(v):
+            raise ValueError(f"must be distinct values of {', '.join(SELECTIONS)} (got {list(v)})")
+        return v
+
+    _betas = field_validator("betas")(_betas_in_range)
+
+    def epochs_for(self, task: Any) -> int:
+        """Epochs for a `glue.GlueTask` (WSC has the long schedule)."""
+        if self.epochs_override is not None:
+            return self.epochs_override
+        return self.wsc_epochs if task.long_schedule else self.epochs
+
+    def batch_size_for(self, task: Any) -> int:
+        return self.big_batch_size if task.big else self.batch_size
+
+
+class FinetuneSection(Section):
+    """(Super)GLUE fine-tuning of every model (notebook 08)."""
+    tasks: tuple[str, ...] = GLUE_TASK_NAMES
+    seeds: tuple[int, ...] = (0, 1, 2)
+    config: FinetuneConfig = FinetuneConfig()
+    _tasks = field_validator("tasks")(_known("task", GLUE_TASK_NAMES))
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if not v or len(set(v)) != len(v) or min(v) < 0:
+            raise ValueError(f"need distinct integers >= 0 (got {list(v)})")
+        return v
 
 
 class StatisticsConfig(Section):
@@ -178,12 +351,13 @@ class StatisticsConfig(Section):
     ft_margin: float = Field(0.5, ge=0)      # fine-tuning points (percent) below which a gain is negligible
     zs_margin: float = Field(0.1, ge=0)      # zero-shot log-odds below which transfer is negligible
     rho_margin: float = Field(0.05, ge=0)
-    selection: Literal["valid", "heldout"] = "heldout"   # fine-tuning epoch selection the claims rest on
+    selection: Literal[SELECTIONS] = "heldout"   # fine-tuning epoch selection the claims rest on
 
 
+# ------------------------------------------------------------------------------------------- the study
 class StudyConfig(Section):
     profile: str
-    seed: int = 0
+    seed: int = Field(0, ge=0)
     data_root: str                 # `${CLASSIT_DATA}` is expanded; relative paths are from the repo root
     run_root: str = "runs/${profile}"
     figures_root: str = "figures/${profile}"
@@ -192,12 +366,30 @@ class StudyConfig(Section):
     tokenizer: TokenizerConfig = TokenizerConfig()
     instruct: InstructConfig = InstructConfig()
     curricula: CurriculaConfig = CurriculaConfig()
-    # Sections of later stages, validated by their own modules.
     pretrain: PretrainConfig = PretrainConfig()
     tuning: TuningConfig = TuningConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
     finetune: FinetuneSection = FinetuneSection()
     statistics: StatisticsConfig = StatisticsConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _training_seeds(cls, data: Any) -> Any:
+        """A training run's seed is the study's unless its `train` section sets one."""
+        if not isinstance(data, Mapping) or "seed" not in data:
+            return data
+        data = dict(data)
+        for section in ("pretrain", "tuning"):
+            sec = data.get(section)
+            sec = dict(sec) if isinstance(sec, Mapping) else ({} if sec is None else sec)
+            if isinstance(sec, dict):
+                train = sec.get("train")
+                train = dict(train) if isinstance(train, Mapping) else ({} if train is None else train)
+                if isinstance(train, dict):
+                    train.setdefault("seed", data["seed"])
+                    sec["train"] = train
+                data[section] = sec
+        return data
 
     @model_validator(mode="after")
     def _tuning_uses_built_curricula(self) -> "StudyConfig":
@@ -224,18 +416,27 @@ class StudyConfig(Section):
         p = Path(os.path.expandvars(rel))
         return p if p.is_absolute() else self.data_dir / p
 
-    def section(self, name: str) -> dict[str, Any]:
-        """The plain-dict form of a section, used to key stage caches."""
+    def section(self, name: str) -> Any:
+        """The plain (JSON) form of a top-level key, resolved: what stage keys hash."""
         value = getattr(self, name)
         return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
 
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+SECTIONS = tuple(StudyConfig.model_fields)
 
 
 def _resolve(template: str, cfg: StudyConfig) -> Path:
     p = Path(os.path.expandvars(template.replace("${profile}", cfg.profile)))
     return p if p.is_absolute() else REPO_ROOT / p
+
+
+def repo_path(path: str | Path) -> Path:
+    """A user-given path: absolute as is; relative from the repository root, or else from the current
+    folder (a notebook's kernel may run anywhere)."""
+    p = Path(os.path.expandvars(str(path)))
+    if p.is_absolute():
+        return p
+    return REPO_ROOT / p if (REPO_ROOT / p).exists() or not p.exists() else p.resolve()
 
 
 def _expand_env(text: str, where: str) -> str:
@@ -247,8 +448,10 @@ def _expand_env(text: str, where: str) -> str:
 
 
 def _first_error(err: ValidationError) -> str:
+    """`dotted.key: reason` of a validation error's first problem."""
     e = err.errors()[0]
     loc = ".".join(str(x) for x in e["loc"] if not str(x).startswith("function-"))
+    loc = re.sub(r"\.(literal|tuple|int|str|float|nullable|union)\[.*$", "", loc)   # pydantic's type branches
     msg = e["msg"].removeprefix("Value error, ")
     if e["type"] == "extra_forbidden":
         msg = "unknown key"
@@ -258,37 +461,36 @@ def _first_error(err: ValidationError) -> str:
         msg = f"{msg} (got {e['input']!r})"
     if ": " in msg and e["type"] == "value_error":  # validators name their own sub-key
         sub, msg = msg.split(": ", 1)
-        loc = f"{loc}.{sub}" if loc else sub
+        if re.fullmatch(r"[\w.]+", sub):
+            loc = f"{loc}.{sub}" if loc else sub
+        else:
+            msg = f"{sub}: {msg}"
     return f"{loc}: {msg}" if loc else msg
 
 
-def _tuples(value: Any) -> Any:
-    """YAML lists become tuples, so strict validation accepts them for the frozen tuple fields."""
-    if isinstance(value, dict):
-        return {k: _tuples(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return tuple(_tuples(v) for v in value)
-    return value
+def validate(model: type[BaseModel], raw: Any, where: str, prefix: str = "") -> Any:
+    """`model.model_validate(raw)`, or ConfigError `<where>: <prefix><dotted.key>: <reason>`."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(f"{where}: {prefix}{_first_error(err)}") from None
 
 
-def parse_config(raw: dict[str, Any], where: str = "<params>", check_paths: bool = True) -> StudyConfig:
+def parse_config(raw: Any, where: str = "<params>", check_paths: bool = True) -> StudyConfig:
     """Validate a params mapping into a StudyConfig, or raise ConfigError naming `where` and the key."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: top level must be a mapping of sections")
-    raw = _tuples(raw)
+    raw = dict(raw)
     if isinstance(raw.get("data_root"), str):
         raw["data_root"] = _expand_env(raw["data_root"], where)
-    try:
-        cfg = StudyConfig.model_validate(raw)
-    except ValidationError as err:
-        raise ConfigError(f"{where}: {_first_error(err)}") from None
+    cfg = validate(StudyConfig, raw, where)
     if check_paths and cfg.demo is None and not cfg.data_dir.is_dir():
         raise ConfigError(f"{where}: data_root: directory {cfg.data_dir} does not exist")
     return cfg
 
 
-def load_config(params_file: str | Path, check_paths: bool = True, **overrides: Any) -> StudyConfig:
-    """Read `params_file`, apply non-None section overrides (papermill-injected values), validate."""
+def read_params(params_file: str | Path) -> dict[str, Any]:
+    """The raw mapping of a params YAML file (ConfigError with the line of a YAML error)."""
     path = Path(params_file)
     if not path.is_file():
         raise ConfigError(f"{path}: params file not found")
@@ -298,16 +500,23 @@ def load_config(params_file: str | Path, check_paths: bool = True, **overrides: 
         mark = getattr(err, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark else ""
         raise ConfigError(f"{path}:{line} invalid YAML: {getattr(err, 'problem', err)}") from None
-    if isinstance(raw, dict):
-        raw.update({k: v for k, v in overrides.items() if v is not None})
-    return parse_config(raw, where=str(path), check_paths=check_paths)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: top level must be a mapping of sections")
+    return raw
 
 
-SECTIONS = tuple(StudyConfig.model_fields)
+def merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` with `overrides` applied key by key, nested mappings merged (a value replaces, a mapping
+    updates)."""
+    out = dict(base)
+    for k, v in overrides.items():
+        out[k] = merge(out[k], v) if isinstance(v, Mapping) and isinstance(out.get(k), Mapping) else v
+    return out
 
 
-def notebook_config(params_file: str | Path, namespace: dict[str, Any], check_paths: bool = True) -> StudyConfig:
-    """The config of a notebook run: the sections papermill injected into `namespace` (the
-    notebook's globals) override the params file, which alone is used when run by hand."""
-    return load_config(params_file, check_paths=check_paths,
-                       **{k: namespace.get(k) for k in SECTIONS})
+def load_config(params_file: str | Path, check_paths: bool = True,
+                overrides: Mapping[str, Any] | None = None) -> StudyConfig:
+    """Read `params_file` (relative paths from the repository root), apply nested `overrides`, validate."""
+    path = repo_path(params_file)
+    raw = merge(read_params(path), overrides or {})
+    return parse_config(raw, where=str(params_file), check_paths=check_paths)

@@ -17,10 +17,7 @@ from typing import Iterable
 import pandas as pd
 
 from .config import CorpusConfig, StudyConfig
-
-
-class DataError(ValueError):
-    """Missing or malformed input data, reported as one line naming the file."""
+from .errors import DataError
 
 
 @dataclass(frozen=True)

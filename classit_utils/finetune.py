@@ -44,12 +44,14 @@ Outputs of `run_finetune` (layout of the pipeline, extended for seeds and select
         glue_score.csv                              the GLUE macro-average per seed and selection
         summary.json                                config, tasks run/skipped (reason), provenance, wall times
 
-The tidy table has the columns `TABLE_COLUMNS`: model, condition, size, task, seed, selection, metric, value
-(fractions in [0, 1]; MCC in [-1, 1]), then status ("ok" / "skipped"), reason, best_epoch, epochs, n_train,
-n_select, n_eval, wall_s. A task whose files are absent (BoolQ and MultiRC have no train file in
-`$CLASSIT_DATA`) gets status "skipped" with the reason, one row per seed and selection, value NaN.
-`glue.glue_score` turns the table into the README's GLUE score (same [0, 1] scale, not percent), flagging
-a score that lacks a task (`complete` False). `<model>` is the model folder's stem, as in the pipeline.
+The tidy table has the columns `TABLE_COLUMNS`: model, condition, size, task, seed, selection, metric, value,
+unit (accuracy and F1 in percent, MCC x 100: `results.UNITS`; the official `results.txt` keeps the pipeline's
+fractions), headline (the task's score metric: F1 for MRPC and QQP, else accuracy), then status ("ok" /
+"skipped"), reason, best_epoch, epochs, n_train, n_select, n_eval, wall_s. A task whose files are absent
+(BoolQ and MultiRC have no train file in `$CLASSIT_DATA`) gets status "skipped" with the reason, one row per
+seed and selection, value NaN. `glue.glue_score` turns the table into the README's GLUE score (percent),
+flagging a score that lacks a task (`complete` False). `<model>` is the model folder's stem, as in the
+pipeline.
 """
 from __future__ import annotations
 
@@ -68,127 +70,30 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
+from transformers import get_cosine_with_min_lr_schedule_with_warmup
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from . import records
+from .config import SELECTIONS, FinetuneConfig, StudyConfig
+from .results import finetune_root, finetune_table, read_registry, results_dir, unit
 from .glue import (Example, GlueTask, MissingData, compute_metrics, get_glue_task,
                    glue_score, load_split, parse_glue_tasks)
-from .scoring import resolve_device
-from .train import autocast, resolved_precision, seed_everything
-from .validation import DictConfig, checker, is_int, is_num
+from .runtime import (autocast, enable_tf32, load_backbone, pad_id as _pad_id, resolve_device,
+                      resolved_precision, seed_everything, to_device)
 
 log = logging.getLogger(__name__)
 
 __all__ = ["FinetuneConfig", "SELECTIONS", "TABLE_COLUMNS", "ClassifierHead", "DecoderClassifier",
            "last_token_index", "pool_last", "Encoded", "encode", "collate", "train_batches", "eval_batches",
-           "PipelineCosine", "BestEpoch", "choose_epoch", "heldout_split", "subsample", "load_backbone",
+           "BestEpoch", "choose_epoch", "heldout_split", "subsample", "load_backbone",
            "RunResult", "finetune_run", "predict", "run_finetune", "parse_seeds", "format_table",
-           "task_dir", "official_results_text", "official_predictions", "save_classifier", "load_classifier"]
+           "task_dir", "official_results_text", "official_predictions", "save_classifier", "load_classifier",
+           "run_all"]
 
-SELECTIONS = ("valid", "heldout")
-TABLE_COLUMNS = ("model", "condition", "size", "task", "seed", "selection", "metric", "value", "status", "reason",
+TABLE_COLUMNS = ("model", "condition", "size", "task", "seed", "selection", "metric", "value", "unit", "headline",
+                 "status", "reason",
                  "best_epoch", "epochs", "n_train", "n_select", "n_eval", "wall_s")
 RESULTS_CSV, GLUE_CSV, SUMMARY_JSON = "finetune_results.csv", "glue_score.csv", "summary.json"
-
-
-# --------------------------------------------------------------------------------------------------- config
-
-
-
-
-_check = checker("finetune")
-
-
-@dataclass(frozen=True)
-class FinetuneConfig(DictConfig):
-    """The BabyLM 2025 fine-tuning defaults, plus knobs for the demo and tests. Frozen; bad values raise
-    `ValueError` naming the key (`finetune.lr: must be > 0 (got -1)`); `from_dict` rejects unknown keys."""
-    SECTION = "finetune"
-    lr: float = 3e-5
-    batch_size: int = 32               # BSZ
-    big_batch_size: int = 16           # BIG_BSZ: BoolQ and MultiRC
-    valid_batch_size: int = 64
-    epochs: int = 10                   # MAX_EPOCHS
-    wsc_epochs: int = 30               # WSC_EPOCHS
-    epochs_override: int | None = None     # every task runs this many epochs (demo, tests)
-    max_length: int = 512              # truncation length (capped at the model's max_position_embeddings)
-    betas: tuple[float, float] = (0.9, 0.999)
-    eps: float = 1e-8
-    weight_decay: float = 0.01         # on all parameters, as the pipeline's AdamW(model.parameters())
-    warmup_proportion: float = 0.06
-    min_factor: float = 0.1            # cosine decays to lr x min_factor
-    classifier_dropout: float = 0.1
-    classifier_layer_norm_eps: float = 1e-5
-    grad_clip: float = 0.0             # 0: none (the pipeline does not clip)
-    selections: tuple[str, ...] = SELECTIONS
-    heldout_fraction: float = 0.1      # share of train held out for the "heldout" selection (stratified)
-    data_seed: int = 0                 # held-out slice and train subsample; fixed across training seeds
-    max_train_examples: int | None = None  # seeded subsample of train (demo, tests)
-    max_valid_examples: int | None = None  # first N of valid (demo, tests)
-    padding_side: str = "right"        # right: gather the last real token; left: it is the last column
-    length_grouping: bool = True       # train batches of similar lengths (shuffled in chunks of 50 batches)
-    pad_to_multiple: int = 8           # padded width rounded up (fewer distinct shapes on GPU)
-    drop_last: bool = True             # the pipeline drops the last partial train batch
-    precision: str = "auto"            # auto: bf16 autocast on CUDA, fp32 on CPU; or bf16 / fp32
-    compile: bool = False              # torch.compile(dynamic=True) once per task, reused by every run
-    device: str = "auto"
-    cpu_threads: int | None = None     # torch threads on CPU for the run (restored after); None: leave as is
-    skip_missing: bool = True          # absent files: record the task as skipped (else raise)
-    save_weights: bool = False         # write each run's selected-epoch classifier to <run>/model/ (big)
-    progress: bool = True
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "betas", tuple(self.betas))
-        sel = (self.selections,) if isinstance(self.selections, str) else tuple(self.selections)
-        object.__setattr__(self, "selections", sel)
-        _check(is_num(self.lr) and self.lr > 0, "lr", "must be a number > 0", self.lr)
-        for key in ("batch_size", "big_batch_size", "valid_batch_size", "epochs", "wsc_epochs", "pad_to_multiple"):
-            v = getattr(self, key)
-            _check(is_int(v) and v >= 1, key, "must be an integer >= 1", v)
-        _check(self.epochs_override is None or (is_int(self.epochs_override) and self.epochs_override >= 1),
-               "epochs_override", "must be None or an integer >= 1", self.epochs_override)
-        _check(is_int(self.max_length) and self.max_length >= 4, "max_length", "must be an integer >= 4",
-               self.max_length)
-        _check(len(self.betas) == 2 and all(is_num(b) and 0 <= b < 1 for b in self.betas), "betas",
-               "must be two numbers in [0, 1)", self.betas)
-        _check(is_num(self.eps) and self.eps > 0, "eps", "must be a number > 0", self.eps)
-        _check(is_num(self.weight_decay) and self.weight_decay >= 0, "weight_decay", "must be >= 0",
-               self.weight_decay)
-        _check(is_num(self.warmup_proportion) and 0 <= self.warmup_proportion < 1, "warmup_proportion",
-               "must be in [0, 1)", self.warmup_proportion)
-        _check(is_num(self.min_factor) and 0 <= self.min_factor <= 1, "min_factor", "must be in [0, 1]",
-               self.min_factor)
-        _check(is_num(self.classifier_dropout) and 0 <= self.classifier_dropout < 1, "classifier_dropout",
-               "must be in [0, 1)", self.classifier_dropout)
-        _check(is_num(self.classifier_layer_norm_eps) and self.classifier_layer_norm_eps > 0,
-               "classifier_layer_norm_eps", "must be > 0", self.classifier_layer_norm_eps)
-        _check(is_num(self.grad_clip) and self.grad_clip >= 0, "grad_clip", "must be >= 0", self.grad_clip)
-        _check(len(sel) >= 1 and all(s in SELECTIONS for s in sel) and len(set(sel)) == len(sel), "selections",
-               f"must be distinct values of {', '.join(SELECTIONS)}", self.selections)
-        _check(is_num(self.heldout_fraction) and 0 < self.heldout_fraction <= 0.5, "heldout_fraction",
-               "must be in (0, 0.5]", self.heldout_fraction)
-        _check(is_int(self.data_seed) and self.data_seed >= 0, "data_seed", "must be an integer >= 0",
-               self.data_seed)
-        _check(self.max_train_examples is None or (is_int(self.max_train_examples) and self.max_train_examples >= 2),
-               "max_train_examples", "must be None or an integer >= 2", self.max_train_examples)
-        _check(self.max_valid_examples is None or (is_int(self.max_valid_examples) and self.max_valid_examples >= 1),
-               "max_valid_examples", "must be None or an integer >= 1", self.max_valid_examples)
-        _check(self.padding_side in ("left", "right"), "padding_side", "must be left or right", self.padding_side)
-        _check(self.precision in ("auto", "bf16", "fp32"), "precision", "must be auto, bf16 or fp32", self.precision)
-        _check(isinstance(self.device, str) and bool(self.device), "device", "must be a device string", self.device)
-        _check(self.cpu_threads is None or (is_int(self.cpu_threads) and self.cpu_threads >= 1), "cpu_threads",
-               "must be None or an integer >= 1", self.cpu_threads)
-        for key in ("length_grouping", "drop_last", "compile", "skip_missing", "save_weights", "progress"):
-            _check(isinstance(getattr(self, key), bool), key, "must be true or false", getattr(self, key))
-
-
-    def epochs_for(self, task: GlueTask) -> int:
-        if self.epochs_override is not None:
-            return self.epochs_override
-        return self.wsc_epochs if task.long_schedule else self.epochs
-
-    def batch_size_for(self, task: GlueTask) -> int:
-        return self.big_batch_size if task.big else self.batch_size
 
 
 # --------------------------------------------------------------------------------------------------- model
@@ -276,37 +181,6 @@ class DecoderClassifier(nn.Module):
                     m.reset_parameters()
 
 
-def _quiet_transformers():
-    from contextlib import contextmanager
-
-    @contextmanager
-    def ctx():
-        from transformers.utils import logging as hf_logging
-        level = hf_logging.get_verbosity()
-        hf_logging.set_verbosity_error()
-        try:
-            yield
-        finally:
-            hf_logging.set_verbosity(level)
-    return ctx()
-
-
-def load_backbone(model_dir: Path | str):
-    """(backbone in fp32 on CPU, tokenizer) from a HF folder: `AutoModel` (the hidden-state model, the LM head
-    left out); a causal LM that `AutoModel` cannot map falls back to `AutoModelForCausalLM`'s base model."""
-    import transformers
-    from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer
-    dtype_kw = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
-    with _quiet_transformers():
-        try:
-            backbone = AutoModel.from_pretrained(str(model_dir), **{dtype_kw: torch.float32})
-        except (ValueError, KeyError):
-            lm = AutoModelForCausalLM.from_pretrained(str(model_dir), **{dtype_kw: torch.float32})
-            backbone = getattr(lm, "base_model", lm)
-        tok = AutoTokenizer.from_pretrained(str(model_dir))
-    return backbone, tok
-
-
 # --------------------------------------------------------------------------------------------------- data
 @dataclass
 class Encoded:
@@ -347,14 +221,6 @@ def encode(tok, examples: Sequence[Example], max_length: int, chunk: int = 2048)
     return Encoded(ids, np.asarray([e.label for e in examples], dtype=np.int64), [e.source for e in examples])
 
 
-def _pad_id(tok) -> int:
-    for name in ("pad_token_id", "eos_token_id"):
-        v = getattr(tok, name, None)
-        if v is not None:
-            return int(v)
-    return 0
-
-
 def collate(rows: Sequence[Sequence[int]], pad_id: int, side: str = "right", multiple: int = 1,
             device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
     """Dynamic padding: (ids, mask) of width max(len) rounded up to `multiple`, padded on `side`."""
@@ -367,9 +233,8 @@ def collate(rows: Sequence[Sequence[int]], pad_id: int, side: str = "right", mul
         sl = slice(width - n, width) if side == "left" else slice(0, n)
         ids[i, sl] = torch.as_tensor(r, dtype=torch.long)
         mask[i, sl] = 1
-    if torch.device(device).type == "cuda":
-        return ids.pin_memory().to(device, non_blocking=True), mask.pin_memory().to(device, non_blocking=True)
-    return ids.to(device), mask.to(device)
+    device = torch.device(device)
+    return to_device(ids, device), to_device(mask, device)
 
 
 def train_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator, group: bool = True,
@@ -432,20 +297,6 @@ def heldout_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.nd
 
 
 # --------------------------------------------------------------------------------------------------- training
-class PipelineCosine:
-    """The pipeline's `cosine_schedule_with_warmup` (`finetune/utils.py`) as a picklable LR multiplier."""
-
-    def __init__(self, warmup: int, total: int, min_factor: float):
-        self.warmup, self.total, self.min_factor = warmup, total, min_factor
-
-    def __call__(self, step: int) -> float:
-        if step < self.warmup:
-            return float(step) / float(max(1, self.warmup))
-        progress = float(step - self.warmup) / float(max(1, self.total - self.warmup))
-        return max(self.min_factor,
-                   self.min_factor + (1 - self.min_factor) * 0.5 * (1.0 + math.cos(math.pi * progress)))
-
-
 class BestEpoch:
     """The pipeline's keep-best rule (`trainer.py` `_compare_scores`, higher is better): an epoch becomes the
     best when its score is strictly greater than the best so far, so the first best epoch wins ties."""
@@ -537,8 +388,9 @@ def finetune_run(model: DecoderClassifier, backbone_state: Mapping[str, torch.Te
     impl = {"fused": True} if device.type == "cuda" else {"foreach": True}
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=cfg.betas, eps=cfg.eps,
                             weight_decay=cfg.weight_decay, **impl)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, PipelineCosine(int(cfg.warmup_proportion * total), total,
-                                                                  cfg.min_factor))
+    # the pipeline's cosine_schedule_with_warmup (finetune/utils.py) is transformers' schedule with a floor
+    sched = get_cosine_with_min_lr_schedule_with_warmup(opt, int(cfg.warmup_proportion * total), total,
+                                                        min_lr_rate=cfg.min_factor)
     amp = autocast(cfg.precision, device)
     same = select is valid
     keep = cfg.save_weights or not same       # a copy of the best epoch's weights is needed
@@ -598,7 +450,7 @@ def finetune_run(model: DecoderClassifier, backbone_state: Mapping[str, torch.Te
 # --------------------------------------------------------------------------------------------------- outputs
 def task_dir(out_dir: Path | str, model_name: str, revision: str, task: str) -> Path:
     """`<out>/<model>/<revision>/finetune/<task>/`, the pipeline's results path."""
-    return Path(out_dir) / model_name / revision / "finetune" / task
+    return finetune_root(out_dir, model_name, revision) / task
 
 
 def official_results_text(task: GlueTask, metrics: Mapping[str, float]) -> str:
@@ -657,8 +509,9 @@ def load_classifier(model_dir: Path | str) -> tuple[DecoderClassifier, Any]:
 
 
 def _rows(meta: Mapping[str, Any], task: GlueTask, res: RunResult) -> list[dict[str, Any]]:
-    return [{**meta, "task": task.name, "seed": res.seed, "selection": res.selection, "metric": m, "value": v,
-             "status": "ok", "reason": "", "best_epoch": res.best_epoch, "epochs": res.epochs,
+    """Tidy rows of one run: each metric x 100 (percent; MCC x 100), as the leaderboard reports them."""
+    return [{**meta, "task": task.name, "seed": res.seed, "selection": res.selection, "metric": m,
+             "value": 100.0 * v, "unit": unit(m), "headline": m == task.score_metric, "status": "ok", "reason": "", "best_epoch": res.best_epoch, "epochs": res.epochs,
              "n_train": res.n_train, "n_select": res.n_select, "n_eval": res.n_eval, "wall_s": res.wall_s}
             for m, v in res.metrics.items()]
 
@@ -666,13 +519,13 @@ def _rows(meta: Mapping[str, Any], task: GlueTask, res: RunResult) -> list[dict[
 def _skipped_rows(meta: Mapping[str, Any], task: GlueTask, seeds: Sequence[int], selections: Sequence[str],
                   reason: str) -> list[dict[str, Any]]:
     return [{**meta, "task": task.name, "seed": s, "selection": sel, "metric": task.score_metric,
-             "value": math.nan, "status": "skipped", "reason": reason, "best_epoch": math.nan, "epochs": math.nan,
+             "value": math.nan, "unit": unit(task.score_metric), "headline": True, "status": "skipped", "reason": reason, "best_epoch": math.nan, "epochs": math.nan,
              "n_train": math.nan, "n_select": math.nan, "n_eval": math.nan, "wall_s": math.nan}
             for s in seeds for sel in selections]
 
 
 _INT_COLUMNS = ("seed", "best_epoch", "epochs", "n_train", "n_select", "n_eval")
-_STR_COLUMNS = ("model", "condition", "size", "task", "selection", "metric", "status", "reason")
+_STR_COLUMNS = ("model", "condition", "size", "task", "selection", "metric", "unit", "status", "reason")
 
 
 def _table(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -682,7 +535,12 @@ def _table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     for col in _INT_COLUMNS:
         df[col] = df[col].astype("Int64")
     df["value"] = df["value"].astype(float)
+    df["headline"] = df["headline"].astype(bool)
     return df
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
 
 
 def parse_seeds(seeds: int | str | Iterable[int]) -> list[int]:
@@ -692,11 +550,11 @@ def parse_seeds(seeds: int | str | Iterable[int]) -> list[int]:
             out = [int(s) for s in seeds.split(",") if s.strip()]
         except ValueError:
             raise ValueError(f"seeds: expected comma-separated integers (got {seeds!r})") from None
-    elif is_int(seeds):
+    elif _is_int(seeds):
         out = [int(seeds)]
     else:
         out = list(seeds)
-    if not out or any(not is_int(s) or s < 0 for s in out) or len(set(out)) != len(out):
+    if not out or any(not _is_int(s) or s < 0 for s in out) or len(set(out)) != len(out):
         raise ValueError(f"seeds: need distinct integers >= 0 (got {seeds!r})")
     return out
 
@@ -748,18 +606,17 @@ def run_finetune(model_dir: Path | str, data_dir: Path | str, tasks: str | Seque
     home = next(backbone.parameters()).device
     pad_id = _pad_id(tokenizer)
     max_pos = getattr(backbone.config, "max_position_embeddings", None)
-    max_length = min(cfg.max_length, int(max_pos)) if is_int(max_pos) else cfg.max_length
+    max_length = min(cfg.max_length, int(max_pos)) if _is_int(max_pos) else cfg.max_length
     if max_length < cfg.max_length:
         log.warning("finetune: max_length %d capped at the model's max_position_embeddings %d",
                     cfg.max_length, max_length)
     if device.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+        enable_tf32()
 
     threads = torch.get_num_threads()
     if cfg.cpu_threads is not None and device.type == "cpu":
         torch.set_num_threads(cfg.cpu_threads)   # small models on a shared CPU: fewer threads, no oversubscription
-    out_base = Path(out_dir) / model_name / revision / "finetune"
+    out_base = finetune_root(out_dir, model_name, revision)
     rows: list[dict[str, Any]] = []
     task_info: dict[str, Any] = {}
     official_sel = "valid" if "valid" in cfg.selections else cfg.selections[0]
@@ -834,7 +691,7 @@ def _write_outputs(out_base: Path, table: pd.DataFrame, names: Sequence[str], sk
         summary["skipped"].pop(name, None)
     summary["tasks"].update(task_info)
     summary["skipped"].update(skipped)
-    summary.update(model_dir=str(model_dir), **meta, revision=revision, seeds=list(seeds), config=cfg.to_dict(),
+    summary.update(model_dir=str(model_dir), **meta, revision=revision, seeds=list(seeds), config=cfg.model_dump(mode="json"),
                    max_length_effective=max_length, device=str(device),
                    precision=resolved_precision(cfg.precision, device), wall_s=round(wall, 3),
                    provenance=records.provenance())
@@ -844,17 +701,27 @@ def _write_outputs(out_base: Path, table: pd.DataFrame, names: Sequence[str], sk
 def format_table(table: pd.DataFrame) -> str:
     """A short text summary: per task and selection, mean (sd) over seeds of each metric; skipped tasks with
     their reason; the GLUE score per selection."""
-    lines = [f"{'task':<8} {'selection':<9} {'metric':<9} {'mean':>7} {'sd':>7} {'seeds':>5}"]
+    lines = [f"{'task':<8} {'selection':<9} {'metric':<9} {'mean %':>7} {'sd':>7} {'seeds':>5}"]
     ok = table[table["status"] == "ok"]
     for (task, sel, metric), g in ok.groupby(["task", "selection", "metric"], sort=False):
         v = g["value"].astype(float)
         sd = v.std(ddof=1) if len(v) > 1 else float("nan")
-        lines.append(f"{task:<8} {sel:<9} {metric:<9} {v.mean():>7.4f} {sd:>7.4f} {len(v):>5}")
+        lines.append(f"{task:<8} {sel:<9} {metric:<9} {v.mean():>7.2f} {sd:>7.2f} {len(v):>5}")
     for task, g in table[table["status"] == "skipped"].groupby("task", sort=False):
         lines.append(f"{task:<8} skipped: {g['reason'].iloc[0]}")
     if not ok.empty:
         gs = glue_score(table)
         for sel, g in gs.groupby("selection", sort=False):
             note = "" if g["complete"].all() else f" (over {g['tasks'].iloc[0]}; missing {g['missing'].iloc[0]})"
-            lines.append(f"GLUE score, selection {sel}: {g['value'].mean():.4f}{note}")
+            lines.append(f"GLUE score, selection {sel}: {g['value'].mean():.2f}{note}")
     return "\n".join(lines)
+
+
+def run_all(cfg: StudyConfig) -> pd.DataFrame:
+    """Fine-tune every model of the study's registry on the configured tasks and seeds (notebook 08);
+    returns the study's whole fine-tuning table (`results.finetune_table`)."""
+    f = cfg.finetune
+    for m in read_registry(cfg).itertuples():
+        run_finetune(m.path, cfg.data_dir, list(f.tasks), list(f.seeds), results_dir(cfg), f.config,
+                     model_name=m.model, condition=m.condition, size=m.size)
+    return finetune_table(cfg)

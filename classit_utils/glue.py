@@ -35,7 +35,9 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .tasks import DataError, MissingData, read_jsonl
+from .config import GLUE_TASK_NAMES as _ORDER
+from .errors import DataError, MissingData
+from .datafiles import read_jsonl
 
 __all__ = ["GlueTask", "Example", "GLUE_TASKS", "GLUE_TASK_NAMES", "SPLITS", "FOLDER", "get_glue_task",
            "parse_glue_tasks", "glue_folder", "task_file", "format_record", "load_split", "compute_metrics",
@@ -85,6 +87,7 @@ GLUE_TASKS: dict[str, GlueTask] = {t.name: t for t in (
              official_metrics=("accuracy",), valid_size=4908, train_size=10000),
 )}
 GLUE_TASK_NAMES = tuple(GLUE_TASKS)     # the order of eval_finetuning.sh
+assert GLUE_TASK_NAMES == _ORDER, "config.GLUE_TASK_NAMES must list the tasks defined here"
 
 
 @dataclass(frozen=True)

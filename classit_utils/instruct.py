@@ -26,7 +26,8 @@ from typing import Iterable
 import pandas as pd
 
 from .config import CURRICULA, ConvConfig, QAConfig
-from .corpus import DataError, Document, count_words, normalize_line
+from .corpus import Document, count_words, normalize_line
+from .errors import DataError
 from .tokenizer import ASSISTANT, USER
 
 COLUMNS = ["prompt", "reply", "source", "text", "origin", "split"]

@@ -16,85 +16,16 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import torch
 from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
 
-VOCAB_MULTIPLE = 64   # embedding rows padded to this for tensor-core friendly shapes
+from .config import MODEL_PRESETS as PRESETS, ModelConfig
 
-PRESETS: dict[str, dict[str, Any]] = {
-    "tiny": dict(hidden_size=64, n_layers=2, n_heads=4, n_kv_heads=4, intermediate_size=192),
-    "small": dict(hidden_size=128, n_layers=4, n_heads=4, n_kv_heads=4, intermediate_size=352),
-    "100m": dict(hidden_size=768, n_layers=12, n_heads=12, n_kv_heads=12, intermediate_size=2176),
-    "140m": dict(hidden_size=768, n_layers=16, n_heads=12, n_kv_heads=12, intermediate_size=2432),
-}
-_SHAPE_KEYS = ("hidden_size", "n_layers", "n_heads", "n_kv_heads", "intermediate_size")
-
-
-def _pad(n: int, multiple: int = VOCAB_MULTIPLE) -> int:
-    return -(-n // multiple) * multiple
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """A model's shape. `size` picks a preset; any shape field given explicitly overrides it.
-
-    `vocab_size` is the tokenizer's; the embedding has `padded_vocab_size` rows."""
-    size: str = "tiny"
-    vocab_size: int = 16_000
-    hidden_size: int | None = None
-    n_layers: int | None = None
-    n_heads: int | None = None
-    n_kv_heads: int | None = None
-    intermediate_size: int | None = None
-    max_position_embeddings: int = 1024
-    tie_embeddings: bool = True
-    rope_theta: float = 10_000.0
-    rms_norm_eps: float = 1e-5
-    initializer_range: float = 0.02
-
-    def __post_init__(self) -> None:
-        if self.size not in PRESETS:
-            raise ValueError(f"model.size: unknown size {self.size!r} (known: {', '.join(PRESETS)})")
-        for key in _SHAPE_KEYS:   # fill from the preset what was not given
-            if getattr(self, key) is None:
-                object.__setattr__(self, key, PRESETS[self.size][key])
-        for key in ("vocab_size", *_SHAPE_KEYS, "max_position_embeddings"):
-            v = getattr(self, key)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"model.{key}: must be a positive integer (got {v!r})")
-        for key in ("rope_theta", "rms_norm_eps", "initializer_range"):
-            if not getattr(self, key) > 0:
-                raise ValueError(f"model.{key}: must be > 0 (got {getattr(self, key)!r})")
-        if self.hidden_size % self.n_heads:
-            raise ValueError(f"model.n_heads: {self.n_heads} does not divide hidden_size {self.hidden_size}")
-        if self.n_heads % self.n_kv_heads:
-            raise ValueError(f"model.n_kv_heads: {self.n_kv_heads} does not divide n_heads {self.n_heads}")
-        if self.head_dim % 2:
-            raise ValueError(f"model.n_heads: head_dim {self.head_dim} must be even for RoPE")
-
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> "ModelConfig":
-        """From a params section; unknown keys are errors."""
-        known = {f.name for f in fields(cls)}
-        for key in raw:
-            if key not in known:
-                raise ValueError(f"model.{key}: unknown key (known: {', '.join(sorted(known))})")
-        return cls(**raw)
-
-    @property
-    def head_dim(self) -> int:
-        return self.hidden_size // self.n_heads
-
-    @property
-    def padded_vocab_size(self) -> int:
-        return _pad(self.vocab_size)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+__all__ = ["PRESETS", "ModelConfig", "expected_parameters", "flops_per_token", "special_ids", "llama_config",
+           "build_model", "count_parameters", "unwrap", "save_hf"]
 
 
 def expected_parameters(cfg: ModelConfig) -> int:

@@ -1,15 +1,26 @@
-"""`make reproduce`: run the numbered notebooks with papermill as a dependency graph.
+"""`make reproduce`: the numbered notebooks run by papermill as a dependency graph, skipped when nothing
+they depend on changed, and `make status`: which stages are done, stale (and why) or missing.
 
-A stage is skipped when its key is unchanged. The key hashes what the stage reads: its notebook,
-the params sections it uses, the classit_utils modules it calls, the files of its input data and
-the keys of the stages before it. A stage writes `DONE.json` (its key, wall time, provenance) last,
-so a stage killed midway reruns; stages that checkpoint (training) resume inside the notebook.
+A stage's key hashes what its result depends on:
+- `notebook`: the notebook file;
+- `params`: the resolved params sections it reads (defaults filled in);
+- `code`: every `classit_utils` module in the import closure of the notebook's imports, found by walking
+  the imports with `ast` (a module that imports by name at run time, `importlib.import_module`, counts as
+  importing its whole package); no hand-kept lists;
+- `libraries`: the versions of the libraries that change numbers (`records.KEY_LIBS`);
+- `data`: sizes and modification times of the input files it reads;
+- `upstream`: the keys of the stages whose outputs it reads.
+`DONE.json` (the key, its parts, wall time, provenance) is written last, so a stage killed midway reruns;
+training stages resume from their checkpoints inside the notebook.
 
-    python -m classit_utils.pipeline run --profile demo [--force STAGE] [--only STAGE]
+    python -m classit_utils.pipeline run --profile demo [--force STAGE ...] [--only STAGE ...]
+    python -m classit_utils.pipeline status --profile demo
 """
 from __future__ import annotations
 
 import argparse
+import ast
+import functools
 import hashlib
 import html
 import json
@@ -17,18 +28,20 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import yaml
+from .config import REPO_ROOT, StudyConfig, load_config
+from .errors import ConfigError, DataError
+from .records import KEY_LIBS, atomic_write_json, atomic_write_text, provenance, versions
 
-from .config import REPO_ROOT, ConfigError, StudyConfig, load_config
-from .records import atomic_write_json, atomic_write_text, provenance
+PACKAGE = "classit_utils"
+PACKAGE_DIR = REPO_ROOT / PACKAGE
 
 
 @dataclass(frozen=True)
 class Stage:
     name: str                        # also the notebook's stem and the output folder's name
-    sections: tuple[str, ...]        # params sections it reads
-    modules: tuple[str, ...]         # classit_utils modules it runs
+    sections: tuple[str, ...]        # params keys it reads
     after: tuple[str, ...] = ()      # stages whose outputs it reads
     data: tuple[str, ...] = ()       # folders (or files) under data_root it reads
 
@@ -37,43 +50,124 @@ class Stage:
         return REPO_ROOT / "notebooks" / f"{self.name}.ipynb"
 
 
-_DATA = ("config", "records", "corpus", "tokenizer", "shards", "instruct", "datastage", "demo")
-_TRAIN = _DATA + ("modeling", "train", "checkpoint", "trainstage")
-_ZS = ("config", "records", "trainstage", "evalstage", "scoring", "tasks", "zeroshot")
-_RUN = ("profile", "seed", "figures_root")
+_RUN = ("profile", "seed", "run_root", "figures_root")
+_ZS = _RUN + ("evaluation",)
+_TUNED = ("02_instruction_tuning",)
 STAGES = (
-    Stage("00_data", _RUN + ("data_root", "demo", "corpus", "tokenizer", "instruct", "curricula"), _DATA),
-    Stage("01_pretrain", _RUN + ("pretrain",), _TRAIN, ("00_data",)),
-    Stage("02_instruction_tuning", _RUN + ("pretrain", "tuning"), _TRAIN, ("01_pretrain",)),
-    Stage("03_eval_blimp", _RUN + ("evaluation",), _ZS, ("02_instruction_tuning",),
+    Stage("00_data", _RUN + ("data_root", "demo", "corpus", "tokenizer", "instruct", "curricula")),
+    Stage("01_pretrain", _RUN + ("pretrain",), ("00_data",)),
+    Stage("02_instruction_tuning", _RUN + ("pretrain", "tuning"), ("01_pretrain",)),
+    Stage("03_eval_blimp", _ZS, _TUNED,
           ("blimp_fast", "blimp_filtered", "supplement_fast", "supplement_filtered", "comps")),
-    Stage("04_eval_ewok", _RUN + ("evaluation",), _ZS, ("02_instruction_tuning",), ("ewok.zip",)),
-    Stage("05_eval_entity_tracking", _RUN + ("evaluation",), _ZS, ("02_instruction_tuning",),
-          ("entity_tracking", "entity_tracking_fast")),
-    Stage("06_eval_wug", _RUN + ("evaluation",), _ZS, ("02_instruction_tuning",),
-          ("wug_adj_nominalization", "wug_past_tense")),
-    Stage("07_eval_reading", _RUN + ("evaluation",), _ZS, ("02_instruction_tuning",), ("reading",)),
-    Stage("08_finetune_glue", _RUN + ("finetune",), ("config", "records", "trainstage", "evalstage", "glue",
-                                                     "finetune"), ("02_instruction_tuning",), ("glue_filtered",)),
-    Stage("09_statistics", _RUN + ("statistics",), ("config", "records", "trainstage", "evalstage", "stats", "plots"),
+    Stage("04_eval_ewok", _ZS, _TUNED, ("ewok.zip",)),
+    Stage("05_eval_entity_tracking", _ZS, _TUNED, ("entity_tracking", "entity_tracking_fast")),
+    Stage("06_eval_wug", _ZS, _TUNED, ("wug_adj_nominalization", "wug_past_tense")),
+    Stage("07_eval_reading", _ZS, _TUNED, ("reading",)),
+    Stage("08_finetune_glue", _RUN + ("finetune",), _TUNED, ("glue_filtered",)),
+    Stage("09_statistics", _RUN + ("statistics",),
           ("03_eval_blimp", "04_eval_ewok", "05_eval_entity_tracking", "06_eval_wug", "07_eval_reading",
            "08_finetune_glue")),
 )
 
 
+# ------------------------------------------------------------------------------------------- code closure
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _module_hash(modules: tuple[str, ...]) -> str:
-    h = hashlib.sha256()
-    for m in modules:
-        for path in sorted((REPO_ROOT / "classit_utils").glob(f"{m}.py")) + \
-                sorted((REPO_ROOT / "classit_utils" / m).glob("**/*.py")):
-            h.update(path.name.encode() + path.read_bytes())
-    return h.hexdigest()
+def _module_file(name: str) -> Path | None:
+    """The file of `classit_utils.<name>` (dotted), a module or a package's `__init__`."""
+    base = PACKAGE_DIR.joinpath(*name.split(".")) if name else PACKAGE_DIR
+    for p in (base.with_suffix(".py"), base / "__init__.py"):
+        if p.is_file():
+            return p
+    return None
 
 
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE_DIR).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def _imports(tree: ast.AST, package: str) -> set[str]:
+    """`classit_utils` modules (dotted, relative to the package) that `tree` imports anywhere (lazy imports
+    inside functions included); `package` is the importing module's package, for relative imports."""
+    out: set[str] = set()
+
+    def add(name: str, names: list[str] = ()) -> None:
+        if _module_file(name) is not None:
+            out.add(name)
+        for n in names:        # `from x import y` where y is a submodule
+            sub = f"{name}.{n}" if name else n
+            if _module_file(sub) is not None:
+                out.add(sub)
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name == PACKAGE or a.name.startswith(PACKAGE + "."):
+                    add(a.name[len(PACKAGE) + 1:])
+        elif isinstance(node, ast.ImportFrom):
+            names = [a.name for a in node.names]
+            if node.level == 0:
+                if node.module and (node.module == PACKAGE or node.module.startswith(PACKAGE + ".")):
+                    add(node.module[len(PACKAGE) + 1:], names)
+            else:
+                parts = package.split(".") if package else []
+                parts = parts[:len(parts) - (node.level - 1)] if node.level > 1 else parts
+                base = ".".join(parts + ([node.module] if node.module else []))
+                add(base, names)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr == "import_module"):
+            out.add(package + ".*" if package else "*")      # imports by name: the whole package
+    return out
+
+
+@functools.cache
+def _module_imports(path: Path) -> frozenset[str]:
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    return frozenset(_imports(ast.parse(path.read_text(), str(path)), package))
+
+
+def _expand(name: str) -> list[Path]:
+    if name.endswith("*"):
+        pkg = name[:-1].rstrip(".")
+        return sorted((PACKAGE_DIR.joinpath(*pkg.split(".")) if pkg else PACKAGE_DIR).glob("*.py"))
+    p = _module_file(name)
+    return [p] if p is not None else []
+
+
+def notebook_imports(notebook: Path) -> set[str]:
+    """`classit_utils` modules a notebook's code cells import (IPython magics and shell lines skipped)."""
+    import nbformat
+    out: set[str] = set()
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        if cell.cell_type == "code":
+            code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+            out |= _imports(ast.parse(code), "")
+    return out
+
+
+def code_closure(notebook: Path) -> list[Path]:
+    """Every `classit_utils` file the notebook's imports reach, the package `__init__` included."""
+    todo = [p for n in notebook_imports(notebook) for p in _expand(n)] + [PACKAGE_DIR / "__init__.py"]
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        todo += [p for n in _module_imports(path) for p in _expand(n)]
+        for parent in path.relative_to(PACKAGE_DIR).parents:      # importing a.b runs a/__init__.py
+            init = PACKAGE_DIR / parent / "__init__.py"
+            if init.is_file() and init not in seen:
+                todo.append(init)
+    return sorted(seen)
+
+
+# ------------------------------------------------------------------------------------------- keys
 def data_fingerprint(cfg: StudyConfig, stage: Stage) -> str:
     """Sizes and mtimes of the data files a stage reads (generated demo data counts as code)."""
     if cfg.demo is not None:
@@ -83,9 +177,9 @@ def data_fingerprint(cfg: StudyConfig, stage: Stage) -> str:
         if cfg.instruct.class_it and cfg.data_path(cfg.instruct.class_it).exists():
             roots.add(cfg.data_path(cfg.instruct.class_it))
     else:
-        roots = {cfg.data_path(p) for p in stage.data if cfg.data_path(p).exists()}
+        roots = {cfg.data_path(p) for p in stage.data}
     h = hashlib.sha256()
-    for root in sorted(roots):
+    for root in sorted(r for r in roots if r.exists()):
         files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
         for p in files:
             st = p.stat()
@@ -93,35 +187,94 @@ def data_fingerprint(cfg: StudyConfig, stage: Stage) -> str:
     return h.hexdigest()
 
 
-def stage_key(cfg: StudyConfig, raw: dict, stage: Stage, upstream: dict[str, str]) -> str:
-    parts = {
+def library_versions() -> dict[str, str]:
+    return {k: v for k, v in versions(KEY_LIBS).items() if k != "python"}
+
+
+def key_parts(cfg: StudyConfig, stage: Stage, upstream: dict[str, str]) -> dict[str, Any]:
+    """What a stage's key hashes (module docstring), each part readable, so `status` can say what changed."""
+    return {
         "notebook": _sha(stage.notebook.read_bytes()),
-        "params": {s: raw.get(s) for s in stage.sections},
-        "code": _module_hash(stage.modules),
+        "params": {s: _sha(json.dumps(cfg.section(s), sort_keys=True, default=str).encode())
+                   for s in stage.sections},
+        "code": {p.relative_to(REPO_ROOT).as_posix(): _sha(p.read_bytes()) for p in code_closure(stage.notebook)},
+        "libraries": library_versions(),
         "data": data_fingerprint(cfg, stage),
-        "after": {a: upstream.get(a, "") for a in stage.after},
+        "upstream": {a: upstream.get(a, "") for a in stage.after},
     }
-    return _sha(json.dumps(parts, sort_keys=True, default=str).encode())
 
 
-def _done(cfg: StudyConfig, stage: Stage) -> Path:
+def stage_key(parts: dict[str, Any]) -> str:
+    return _sha(json.dumps(parts, sort_keys=True).encode())
+
+
+def stale_reasons(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """What differs between two key records, in words: `notebook`, `params <section>`, `module <file>`,
+    `library <name> <old> -> <new>`, `data`, `upstream <stage>`."""
+    if not old:
+        return ["no key record (made by an older version)"]
+    why = []
+    if old.get("notebook") != new["notebook"]:
+        why.append("notebook")
+    for kind, label in (("params", "params"), ("code", "module"), ("upstream", "upstream")):
+        a, b = old.get(kind, {}), new[kind]
+        why += [f"{label} {k}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    a, b = old.get("libraries", {}), new["libraries"]
+    why += [f"library {k} {a.get(k)} -> {b.get(k)}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    if old.get("data") != new["data"]:
+        why.append("data")
+    return why
+
+
+def _done_path(cfg: StudyConfig, stage: Stage) -> Path:
     return cfg.run_dir / stage.name / "DONE.json"
 
 
-def run_stage(cfg: StudyConfig, raw: dict, params_file: Path, stage: Stage, key: str) -> dict:
+def _read_done(cfg: StudyConfig, stage: Stage) -> dict[str, Any]:
+    path = _done_path(cfg, stage)
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _stages(only: tuple[str, ...] = ()) -> list[Stage]:
+    unknown = [s for s in only if s not in {st.name for st in STAGES}]
+    if unknown:
+        raise ConfigError(f"unknown stage(s) {', '.join(unknown)} (known: {', '.join(s.name for s in STAGES)})")
+    return [s for s in STAGES if s.notebook.exists() and (not only or s.name in only)]
+
+
+# ------------------------------------------------------------------------------------------- status
+def status(cfg: StudyConfig) -> list[tuple[str, str, list[str]]]:
+    """(stage, `done` | `stale` | `missing`, reasons) per stage, in order. Reads only: writes nothing."""
+    keys: dict[str, str] = {}
+    out = []
+    for stage in _stages():
+        parts = key_parts(cfg, stage, keys)
+        keys[stage.name] = stage_key(parts)
+        done = _read_done(cfg, stage)
+        if not done:
+            out.append((stage.name, "missing", []))
+        elif done.get("key") == keys[stage.name]:
+            out.append((stage.name, "done", []))
+        else:
+            out.append((stage.name, "stale", stale_reasons(done.get("parts", {}), parts)))
+    return out
+
+
+# ------------------------------------------------------------------------------------------- running
+def run_stage(cfg: StudyConfig, params_file: Path, stage: Stage, parts: dict[str, Any]) -> dict:
     import papermill as pm
 
     out_nb = cfg.run_dir / "notebooks" / stage.notebook.name
     out_nb.parent.mkdir(parents=True, exist_ok=True)
-    _done(cfg, stage).unlink(missing_ok=True)
-    params = {**raw, "params_file": str(params_file.resolve())}
+    _done_path(cfg, stage).unlink(missing_ok=True)
     t0 = time.time()
-    pm.execute_notebook(str(stage.notebook), str(out_nb), parameters=params, cwd=str(REPO_ROOT / "notebooks"),
-                        log_output=True, progress_bar=True, kernel_name="python3")
+    pm.execute_notebook(str(stage.notebook), str(out_nb), parameters={"params_file": str(params_file.resolve())},
+                        cwd=str(REPO_ROOT), log_output=True, progress_bar=True, kernel_name="python3")
     wall = time.time() - t0
     render_html(out_nb, cfg.run_dir / "appendix" / f"{stage.name}.html")
-    record = {"stage": stage.name, "key": key, "wall_s": round(wall, 1), **provenance()}
-    atomic_write_json(_done(cfg, stage), record)
+    record = {"stage": stage.name, "key": stage_key(parts), "parts": parts, "wall_s": round(wall, 1),
+              **provenance()}
+    atomic_write_json(_done_path(cfg, stage), record)
     return record
 
 
@@ -139,36 +292,42 @@ def write_index(cfg: StudyConfig, params_file: Path, records: list[dict]) -> Pat
         f"<tr><td><a href='{r['stage']}.html'>{r['stage']}</a></td><td>{r.get('status', '')}</td>"
         f"<td>{r.get('wall_s', '')}</td><td>{html.escape(str(r.get('git', '')))}</td>"
         f"<td>{html.escape(str(r.get('device', '')))}</td><td>{r.get('time', '')}</td></tr>" for r in records)
-    versions = html.escape(json.dumps(provenance()["versions"]))
+    vers = html.escape(json.dumps(provenance()["versions"]))
     page = f"""<!doctype html><meta charset="utf-8"><title>classit appendix: {cfg.profile}</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td,th{{padding:.2em .8em;text-align:left}}</style>
 <h1>classit: rendered notebooks, profile <code>{cfg.profile}</code></h1>
 <table><tr><th>stage</th><th>status</th><th>wall s</th><th>git</th><th>device</th><th>finished</th></tr>
 {rows}</table>
 <h2>Params (<code>{html.escape(str(params_file))}</code>)</h2><pre>{html.escape(params_file.read_text())}</pre>
-<h2>Versions</h2><pre>{versions}</pre>"""
+<h2>Versions</h2><pre>{vers}</pre>"""
     return atomic_write_text(cfg.run_dir / "appendix" / "index.html", page)
+
+
+def params_path(profile: str, params_file: Path | None = None) -> Path:
+    return Path(params_file) if params_file else REPO_ROOT / "params" / f"{profile}.yaml"
 
 
 def run(profile: str, params_file: Path | None = None, force: tuple[str, ...] = (),
         only: tuple[str, ...] = ()) -> list[dict]:
-    params_file = params_file or REPO_ROOT / "params" / f"{profile}.yaml"
+    params_file = params_path(profile, params_file)
     cfg = load_config(params_file)          # every params error surfaces here, before any work
-    raw = yaml.safe_load(params_file.read_text())
-    stages = [s for s in STAGES if s.notebook.exists() and (not only or s.name in only)]
+    stages = _stages(only)
     from .datastage import preflight
     preflight(cfg, where=str(params_file))
     keys: dict[str, str] = {}
     records = []
     for stage in stages:
-        key = keys[stage.name] = stage_key(cfg, raw, stage, keys)
-        done = json.loads(_done(cfg, stage).read_text()) if _done(cfg, stage).exists() else {}
-        if done.get("key") == key and stage.name not in force:
+        parts = key_parts(cfg, stage, keys)
+        keys[stage.name] = stage_key(parts)
+        done = _read_done(cfg, stage)
+        if done.get("key") == keys[stage.name] and stage.name not in force:
             rec = {**done, "status": "skipped (unchanged)"}
             print(f"[classit] {stage.name}: unchanged, skipped", flush=True)
         else:
-            print(f"[classit] {stage.name}: running {stage.notebook.relative_to(REPO_ROOT)}", flush=True)
-            rec = {**run_stage(cfg, raw, params_file, stage, key), "status": "ran"}
+            why = "forced" if stage.name in force else ", ".join(stale_reasons(done.get("parts", {}), parts)
+                                                                   if done else ["not run yet"])
+            print(f"[classit] {stage.name}: running {stage.notebook.relative_to(REPO_ROOT)} ({why})", flush=True)
+            rec = {**run_stage(cfg, params_file, stage, parts), "status": "ran"}
             print(f"[classit] {stage.name}: done in {rec['wall_s']} s", flush=True)
         records.append(rec)
     write_index(cfg, params_file, records)
@@ -180,18 +339,24 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="classit-pipeline", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="run the stages of a profile")
-    r.add_argument("--profile", default="demo")
-    r.add_argument("--params", type=Path, help="params YAML (default params/<profile>.yaml)")
+    s = sub.add_parser("status", help="say which stages are done, stale (and why) or missing; runs nothing")
+    for p in (r, s):
+        p.add_argument("--profile", default="demo")
+        p.add_argument("--params", type=Path, help="params YAML (default params/<profile>.yaml)")
     r.add_argument("--force", nargs="*", default=(), help="stages to rerun even if unchanged")
     r.add_argument("--only", nargs="*", default=(), help="run only these stages")
     args = ap.parse_args(argv)
-    import logging
-    logging.basicConfig(level=logging.INFO, format="%(message)s")   # papermill streams cell output here
-    for noisy in ("traitlets", "asyncio", "blib2to3", "filelock", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     from papermill.exceptions import PapermillExecutionError
-    from .corpus import DataError
     try:
+        if args.cmd == "status":
+            cfg = load_config(params_path(args.profile, args.params))
+            for name, state, why in status(cfg):
+                print(f"{name} {state}" + (f" {'; '.join(why)}" if why else ""))
+            return 0
+        import logging
+        logging.basicConfig(level=logging.INFO, format="%(message)s")   # papermill streams cell output here
+        for noisy in ("traitlets", "asyncio", "blib2to3", "filelock", "urllib3"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
         run(args.profile, args.params, tuple(args.force), tuple(args.only))
     except (ConfigError, DataError) as err:
         print(f"error: {err}", file=sys.stderr)

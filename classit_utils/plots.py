@@ -24,7 +24,7 @@ from matplotlib import MatplotlibDeprecationWarning
 from matplotlib.figure import Figure
 
 from . import records
-from .stats import CONDITIONS, EFFECTS, LOSS_CURVES, READING_DELTAS, ZERO_SHOT_ITEMS
+from .stats import EFFECTS, LOSS_CURVES, READING_DELTAS, ZERO_SHOT_ITEMS, as_conditions, condition_order
 
 __all__ = ["figure_dir", "save_figure", "plot_zscores", "plot_effects", "plot_loss_curves", "plot_blimp_heatmap",
            "plot_reading", "model_order"]
@@ -48,21 +48,15 @@ def save_figure(fig: Figure, out_dir: str | Path, name: str, dpi: int = 200,
     return paths
 
 
-def _conditions(values: pd.Series) -> list[str]:
-    rank = {c: i for i, c in enumerate(CONDITIONS)}
-    return sorted(set(values), key=lambda c: (rank.get(c, len(rank)), c))
-
-
 def _sizes(values: pd.Series) -> list[str]:
     return sorted(set(values), key=str)
 
 
 def model_order(df: pd.DataFrame) -> list[str]:
     """Models sorted by size, then the study's condition order, then name."""
-    rank = {c: i for i, c in enumerate(CONDITIONS)}
     m = df[["model", "size", "condition"]].drop_duplicates("model")
-    m = m.assign(_r=m["condition"].map(lambda c: rank.get(c, len(rank))), _s=m["size"].astype(str))
-    return list(m.sort_values(["_s", "_r", "model"])["model"])
+    m = m.assign(_c=as_conditions(m["condition"]), _s=m["size"].astype(str))
+    return list(m.sort_values(["_s", "_c", "model"])["model"])
 
 
 def _panels(n: int, width: float, height: float, sharey: bool = True) -> tuple[Figure, list]:
@@ -75,7 +69,7 @@ def plot_zscores(z: pd.DataFrame, value: str = "z", title: str | None = None) ->
     """Distribution of per-task z-scores per condition: a box (median, IQR) and one point per task, one
     panel per size. Input: `stats.zscores(summary)`."""
     sizes = _sizes(z["size"])
-    order = _conditions(z["condition"])
+    order = condition_order(z["condition"])
     fig, axes = _panels(len(sizes), 1.0 + 0.8 * len(order), 3.6)
     for ax, size in zip(axes, sizes):
         sub = z[z["size"] == size]

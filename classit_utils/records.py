@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-_LIBS = ("torch", "transformers", "tokenizers", "datasets", "numpy", "pandas", "papermill", "statsmodels")
+# the libraries whose versions every result records; KEY_LIBS change numbers, so they key the stages too
+KEY_LIBS = ("torch", "transformers", "tokenizers", "datasets", "numpy", "pandas", "scipy", "statsmodels")
+_LIBS = KEY_LIBS + ("papermill", "pydantic")
 
 
 def git_hash() -> str:
@@ -29,9 +31,10 @@ def git_hash() -> str:
         return "unknown"
 
 
-def versions() -> dict[str, str]:
+def versions(libs: tuple[str, ...] = _LIBS) -> dict[str, str]:
+    """Installed versions (read from package metadata, nothing imported); `absent` when not installed."""
     out = {"python": platform.python_version()}
-    for lib in _LIBS:
+    for lib in libs:
         try:
             out[lib] = metadata.version(lib)
         except metadata.PackageNotFoundError:
@@ -100,9 +103,25 @@ def read_json_or_empty(path: str | Path) -> dict[str, Any]:
         return {}
 
 
+def append_jsonl(path: str | Path, record: dict[str, Any]) -> None:
+    """One JSON line appended (training logs: a crash loses at most the line being written)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def load_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    """The records of a JSON-lines file ([] when it is absent)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def write_metrics(out_dir: str | Path, stage: str, metrics: dict[str, Any], config: dict[str, Any],
-                  wall_s: float | None = None) -> Path:
-    """The stage's `metrics.json`: its numbers, the resolved config slice and the provenance."""
-    record = {"stage": stage, "metrics": metrics, "config": config, "provenance": provenance(),
+                  wall_s: float | None = None, source: str | None = None) -> Path:
+    """The stage's `metrics.json`: its numbers, the resolved config, where it came from and the provenance."""
+    record = {"stage": stage, "metrics": metrics, "config": config, "params": source, "provenance": provenance(),
               "wall_s": wall_s}
     return atomic_write_json(Path(out_dir) / "metrics.json", record)

@@ -46,8 +46,10 @@ from typing import Iterable, Sequence
 import torch
 from tqdm.auto import tqdm
 
+from .runtime import bos_id as _bos_id, model_device as _model_device, pad_id as _pad_id, to_device as _to
+
 __all__ = ["Request", "Score", "Encoded", "encode_requests", "score_requests", "score_texts",
-           "resolve_device", "naive_score", "build_trie"]
+           "naive_score", "build_trie"]
 
 
 @dataclass(frozen=True)
@@ -86,23 +88,12 @@ class Encoded:
 
 # ----------------------------------------------------------------------------------------------- encoding
 
-def _bos_id(tok) -> int:
-    for tid in (tok.bos_token_id, tok.eos_token_id):
-        if tid is not None:
-            return int(tid)
-    raise ValueError("scoring: bos=True but the tokenizer has neither a BOS nor an EOS token")
-
-
-def _pad_id(tok) -> int:
-    for tid in (tok.pad_token_id, tok.eos_token_id):
-        if tid is not None:
-            return int(tid)
-    return 0
-
-
 def encode_requests(tok, requests: Sequence[Request], bos: bool = True, chunk: int = 4096) -> list[Encoded]:
     """Tokenize `context + continuation` jointly and mark the continuation's tokens (module docstring)."""
-    bos_id = _bos_id(tok) if bos else None
+    try:
+        bos_id = _bos_id(tok) if bos else None
+    except ValueError as err:
+        raise ValueError(f"scoring: bos=True but {err}") from None
     backend = getattr(tok, "backend_tokenizer", None) if getattr(tok, "is_fast", False) else None
     if backend is not None and (backend.truncation is not None or backend.padding is not None):
         backend = None   # settings a direct call would apply: let the wrapper switch them off
@@ -135,19 +126,6 @@ def encode_requests(tok, requests: Sequence[Request], bos: bool = True, chunk: i
 
 
 # ----------------------------------------------------------------------------------------------- model calls
-
-def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
-    if device is None or str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-def _model_device(model) -> torch.device:
-    try:
-        return next(model.parameters()).device
-    except StopIteration:
-        return torch.device("cpu")
-
 
 class _Forward:
     """The two model calls of the engine: per-position states of a batch, and the log-probs of chosen tokens
@@ -187,7 +165,7 @@ class _Forward:
         kw = dict(input_ids=ids, attention_mask=mask, use_cache=False)
         if positions is not None:
             kw["position_ids"] = positions
-        with self.amp, _segment_attention(self.model, segments):
+        with self.amp, _segment_attention(segments):
             if self.base is not None:
                 return self.base(**kw).last_hidden_state
             return self.model(**kw).logits
@@ -269,19 +247,34 @@ def _sdpa():
 
 
 @contextmanager
-def _segment_attention(model, segments: _Segments | None):
-    """While scoring a trie: the model's attention is `_tries_attention`, which reads `segments`."""
+def _segment_attention(segments: _Segments | None):
+    """While scoring a trie: `_tries_attention` reads `segments` (plain SDPA without them)."""
     if segments is None:
         yield
         return
-    old = model.config._attn_implementation
     token = _SEGMENTS.set(segments)
-    model.config._attn_implementation = _TRIES_ATTENTION
     try:
         yield
     finally:
-        model.config._attn_implementation = old
         _SEGMENTS.reset(token)
+
+
+@contextmanager
+def _attention(model, name: str):
+    """The model's attention switched to the registered `name` through transformers' public
+    `set_attn_implementation`, and back afterwards. (transformers has no public getter; reading
+    `config._attn_implementation` is what its docs show.)"""
+    old = model.config._attn_implementation
+    if old == name:
+        yield
+        return
+    model.set_attn_implementation(name)
+    if model.config._attn_implementation != name:
+        raise RuntimeError(f"{type(model).__name__} does not switch its attention implementation")
+    try:
+        yield
+    finally:
+        model.set_attn_implementation(old)
 
 
 # ----------------------------------------------------------------------------------------------- rows
@@ -353,13 +346,6 @@ def _single_rows(encs: Sequence[Encoded], idx: Sequence[int]) -> list[_Row]:
     return [build_trie(encs, [i]) for i in idx]
 
 
-def _to(t: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """Host-to-device copy; pinned and asynchronous on CUDA."""
-    if device.type == "cuda":
-        return t.pin_memory().to(device, non_blocking=True)
-    return t.to(device)
-
-
 def _segments_of(row: _Row, width: int, device: torch.device) -> _Segments:
     n = len(row.tokens)
     starts, keys = row.segments(width)
@@ -423,19 +409,21 @@ def _score_rows(fwd: _Forward, encs: Sequence[Encoded], rows: list[_Row], pad_id
 
 
 def _tries_work(fwd: _Forward, pad_id: int) -> bool:
-    """Probe: four short sequences sharing prefixes, scored as one trie in segments of 2 nodes (so keys come
-    from earlier segments too) and as plain rows; tries are used only if both agree."""
+    """Probe: four short sequences sharing prefixes, scored as plain rows under the model's own attention
+    (the reference) and as one trie in segments of 2 nodes (so keys come from earlier segments too) under
+    the tries attention; tries are used only if both agree."""
     v = _vocab_size(fwd.model)
     if v < 12:
         return False
     encs = [Encoded((1, 5, 6, 7), 1), Encoded((1, 5, 8, 9, 3), 1), Encoded((1, 10), 1), Encoded((1, 5, 6, 11), 1)]
+    plain = _score_rows(fwd, encs, _single_rows(encs, range(4)), pad_id, segment_nodes=None)
     try:
         _sdpa()
-        tree = _score_rows(fwd, encs, [build_trie(encs, range(4))], pad_id, segment_nodes=2)
+        with _attention(fwd.model, _TRIES_ATTENTION):
+            tree = _score_rows(fwd, encs, [build_trie(encs, range(4))], pad_id, segment_nodes=2)
     except Exception as err:   # a model whose attention cannot be swapped for the tries attention
         warnings.warn(f"scoring: prefix sharing is off for this model ({type(err).__name__}: {err})")
         return False
-    plain = _score_rows(fwd, encs, _single_rows(encs, range(4)), pad_id, segment_nodes=None)
     diff = max(abs(a - b) for i in range(4) for a, b in zip(tree[i], plain[i]))
     if diff > fwd.tol:
         warnings.warn(f"scoring: prefix sharing is off for this model (trie and plain scores differ by {diff:.2e})")
@@ -478,7 +466,8 @@ def score_requests(model, tok, requests: Sequence[Request], batch_size: int = 64
                 order = sorted(scorable, key=lambda i: uencs[i].ids)
             else:
                 order = sorted(scorable, key=lambda i: -len(uencs[i].ids))   # long first: memory errors early
-            with tqdm(total=len(order), desc=desc, unit="seq", disable=not progress, leave=False) as bar:
+            with (_attention(model, _TRIES_ATTENTION) if tries else nullcontext()), \
+                    tqdm(total=len(order), desc=desc, unit="seq", disable=not progress, leave=False) as bar:
                 for b in range(0, len(order), batch_size):
                     idx = order[b:b + batch_size]
                     if tries:

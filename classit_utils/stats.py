@@ -33,6 +33,7 @@ from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+import statsmodels.formula.api as smf
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
@@ -40,6 +41,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 __all__ = [
     "Schema", "ZERO_SHOT_ITEMS", "CORRELATION_ITEMS", "READING_DELTAS", "FINETUNE", "SUMMARY", "LOSS_CURVES",
     "EFFECTS", "CLAIMS", "CONDITIONS", "BASE", "MERGED", "SEQUENTIAL", "SEQ_VS_MERGED", "IT_VS_BASE",
+    "condition_order", "as_conditions",
     "Contrasts", "vs_base", "it_vs_base", "zscores", "iqr_table", "zero_shot_effects", "finetune_effects",
     "contrast", "correlation_bootstrap", "CorrelationBootstrap", "reading_differences", "holm", "claims_table",
     "verdict",
@@ -134,22 +136,27 @@ SEQ_VS_MERGED: dict[str, dict[str, float]] = {
 IT_VS_BASE = "IT - base"
 
 
+def condition_order(conditions: Iterable[str], base: str = BASE) -> list[str]:
+    """The one order of conditions in every table and figure: distinct values, the base first, then the
+    study's order (`CONDITIONS`), then any others alphabetically."""
+    rank = {c: i for i, c in enumerate(CONDITIONS)}
+    return sorted(set(conditions), key=lambda c: (c != base, rank.get(c, len(rank)), c))
+
+
+def as_conditions(values: pd.Series, base: str = BASE) -> pd.Categorical:
+    """`values` as an ordered categorical in `condition_order` (sorting a table by it sorts conditions)."""
+    return pd.Categorical(values, categories=condition_order(values, base), ordered=True)
+
+
 def vs_base(conditions: Iterable[str], base: str = BASE) -> dict[str, dict[str, float]]:
     """Each condition minus the base: `{"conv - base": {"conv": 1, "base": -1}, ...}`."""
-    return {f"{c} - {base}": {c: 1.0, base: -1.0} for c in _ordered(conditions, base) if c != base}
+    return {f"{c} - {base}": {c: 1.0, base: -1.0} for c in condition_order(conditions, base) if c != base}
 
 
 def it_vs_base(conditions: Iterable[str], base: str = BASE) -> dict[str, dict[str, float]]:
     """The mean of all IT conditions minus the base (claim 1's 'does IT help')."""
-    its = [c for c in _ordered(conditions, base) if c != base]
+    its = [c for c in condition_order(conditions, base) if c != base]
     return {IT_VS_BASE: {**{c: 1.0 / len(its) for c in its}, base: -1.0}} if its else {}
-
-
-def _ordered(conditions: Iterable[str], base: str) -> list[str]:
-    """Distinct conditions, base first, then the study's order, then any others alphabetically."""
-    seen = set(conditions)
-    rank = {c: i for i, c in enumerate(CONDITIONS)}
-    return sorted(seen, key=lambda c: (c != base, rank.get(c, len(rank)), c))
 
 
 def _check_contrasts(contrasts: Contrasts, present: set[str]) -> None:
@@ -188,39 +195,32 @@ def iqr_table(z: pd.DataFrame, by: Sequence[str] = ("size", "condition"), value:
     out["iqr"] = out["q75"] - out["q25"]
     out = out.reset_index()
     if "condition" in out:
-        rank = {c: i for i, c in enumerate(CONDITIONS)}
-        out["_r"] = out["condition"].map(lambda c: rank.get(c, len(rank)))
-        out = out.sort_values([*(b for b in by if b != "condition"), "_r", "condition"]).drop(columns="_r")
+        out = (out.assign(_c=as_conditions(out["condition"]))
+               .sort_values([*(b for b in by if b != "condition"), "_c"]).drop(columns="_c"))
     return out.reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------------------------ zero-shot
 
 
-def _design(df: pd.DataFrame, conds: list[str], fixed: Sequence[str] = ()) -> pd.DataFrame:
-    """Intercept, one dummy per non-reference condition (`cond[c]`), and dummies for fixed effects."""
-    cols = {"const": np.ones(len(df))}
-    for c in conds[1:]:
-        cols[f"cond[{c}]"] = (df["condition"].to_numpy() == c).astype(float)
-    for f in fixed:
-        levels = sorted(df[f].unique())
-        for lev in levels[1:]:
-            cols[f"{f}[{lev}]"] = (df[f].to_numpy() == lev).astype(float)
-    return pd.DataFrame(cols, index=df.index)
+def _formula(outcome: str, base: str, fixed: Sequence[str] = ()) -> str:
+    """`outcome ~ C(condition, Treatment(base)) [+ C(fixed) ...]`: the base is the reference level, so each
+    condition's coefficient is its difference from the base."""
+    return " + ".join([f"{outcome} ~ C(condition, Treatment({base!r}))", *(f"C(Q({f!r}))" for f in fixed)])
 
 
-def _contrast_vector(columns: Sequence[str], weights: Mapping[str, float]) -> np.ndarray:
-    L = np.zeros(len(columns))
+def _contrast_vector(names: Sequence[str], weights: Mapping[str, float], base: str) -> np.ndarray:
+    L = np.zeros(len(names))
     for c, w in weights.items():
-        name = f"cond[{c}]"
-        if name in columns:          # the reference condition is the intercept's: its coefficient is 0
-            L[list(columns).index(name)] = w
+        name = f"C(condition, Treatment({base!r}))[T.{c}]"
+        if name in names:            # the reference condition is the intercept's: its coefficient is 0
+            L[list(names).index(name)] = w
     return L
 
 
-def _test(res: Any, columns: Sequence[str], weights: Mapping[str, float], alpha: float) -> tuple[float, ...]:
-    """(estimate, ci_low, ci_high, p) of a linear contrast of a fitted statsmodels result."""
-    t = res.t_test(_contrast_vector(columns, weights)[None, :])
+def _test(res: Any, weights: Mapping[str, float], alpha: float, base: str) -> tuple[float, ...]:
+    """(estimate, ci_low, ci_high, p) of a linear contrast of a fitted statsmodels formula result."""
+    t = res.t_test(_contrast_vector(res.model.exog_names, weights, base)[None, :])
     lo, hi = np.asarray(t.conf_int(alpha=alpha)).ravel()
     return float(np.squeeze(t.effect)), float(lo), float(hi), float(np.squeeze(t.pvalue))
 
@@ -259,7 +259,7 @@ def zero_shot_effects(items: pd.DataFrame, base: str = BASE, contrasts: Contrast
     for key, df in items.groupby(keys, sort=True):
         key = key if isinstance(key, tuple) else (key,)
         size, task = key[0], ("pooled" if pooled else key[1])
-        conds = _ordered(df["condition"], base)
+        conds = condition_order(df["condition"], base)
         cons = dict(contrasts) if contrasts is not None else vs_base(conds, base)
         _check_contrasts(cons, set(conds))
         df = df.sort_values(["task", "subtask", "item_id", "condition", "model"]).reset_index(drop=True)
@@ -267,16 +267,15 @@ def zero_shot_effects(items: pd.DataFrame, base: str = BASE, contrasts: Contrast
         if subtask_effects:               # subtask fixed effects (nested in, so replacing, task's)
             df["task/subtask"] = df["task"].astype(str) + "/" + df["subtask"].astype(str)
         fixed = ["task/subtask"] if subtask_effects else (["task"] if pooled else [])
-        X = _design(df, conds, fixed)
-        model = sm.GEE(df["correct"].astype(float).to_numpy(), X, groups=cluster,
-                       family=sm.families.Binomial(), cov_struct=sm.cov_struct.Exchangeable())
+        model = smf.gee(_formula("correct", base, fixed), groups=cluster, data=df.assign(correct=df["correct"] * 1.0),
+                        family=sm.families.Binomial(), cov_struct=sm.cov_struct.Exchangeable())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             res = model.fit(maxiter=maxiter)
         acc = df.pivot_table(index=["task", "subtask", "item_id"], columns="condition", values="correct",
                              aggfunc="mean")
         for name, w in cons.items():
-            est, lo, hi, p = _test(res, list(X.columns), w, alpha)
+            est, lo, hi, p = _test(res, w, alpha, base)
             cols = list(w)
             d = (acc[cols].dropna() * pd.Series(w)).sum(axis=1).to_numpy()
             ad, alo, ahi = _paired_mean(d, alpha)
@@ -343,22 +342,22 @@ def finetune_effects(ft: pd.DataFrame, base: str = BASE, contrasts: Contrasts | 
     how = ", seed-paired" if paired else ""
     rows = []
 
-    def fit(df: pd.DataFrame, conds: list[str], cons: Contrasts, fixed: Sequence[str], cov: str) -> list:
-        X = _design(df, conds, fixed)
-        res = sm.OLS(df["value"].astype(float).to_numpy(), X).fit(cov_type=cov, use_t=True)
-        return [(name, *_test(res, list(X.columns), w, alpha), float(res.df_resid)) for name, w in cons.items()]
+    def fit(df: pd.DataFrame, cons: Contrasts, fixed: Sequence[str], cov: str) -> list:
+        res = smf.ols(_formula("value", base, fixed), data=df.assign(value=df["value"].astype(float))).fit(
+            cov_type=cov, use_t=True)
+        return [(name, *_test(res, w, alpha, base), float(res.df_resid)) for name, w in cons.items()]
 
     for (size, selection), dsz in ft.groupby(["size", "selection"], sort=True):
-        conds = _ordered(dsz["condition"], base)
+        conds = condition_order(dsz["condition"], base)
         cons = dict(contrasts) if contrasts is not None else vs_base(conds, base)
         _check_contrasts(cons, set(conds))
         for task, df in dsz.groupby("task", sort=True):
             df = df.sort_values(["condition", "model", "seed"]).reset_index(drop=True)
-            tconds = _ordered(df["condition"], base)
+            tconds = condition_order(df["condition"], base)
             tcons = {k: w for k, w in cons.items() if set(w) <= set(tconds)}
             metric = ",".join(sorted(df["metric"].unique()))
             if method == "ols":
-                for name, est, lo, hi, p, dfr in fit(df, tconds, tcons, blocks, "nonrobust"):
+                for name, est, lo, hi, p, dfr in fit(df, tcons, blocks, "nonrobust"):
                     rows.append(_ft_row(size, task, name, est, lo, hi, p, df, tcons[name],
                                         f"OLS per task{how}, t-interval", selection, metric, dfr))
             else:
@@ -375,7 +374,7 @@ def finetune_effects(ft: pd.DataFrame, base: str = BASE, contrasts: Contrasts | 
         df = dsz.sort_values(["task", "condition", "model", "seed"]).reset_index(drop=True)
         if method == "ols":
             # task x seed blocks nest the task fixed effects
-            for name, est, lo, hi, p, dfr in fit(df, conds, full, blocks or ["task"], pooled_cov):
+            for name, est, lo, hi, p, dfr in fit(df, full, blocks or ["task"], pooled_cov):
                 rows.append(_ft_row(size, "pooled", name, est, lo, hi, p, df, full[name],
                                     f"OLS + task FE{how} ({pooled_cov}), t-interval", selection, "mixed", dfr))
         else:
@@ -431,7 +430,7 @@ def correlation_bootstrap(items: pd.DataFrame, n_boot: int = 2000, seed: int = 0
     CORRELATION_ITEMS.validate(items)
     rho_rows, eff_rows = [], []
     for (size, task), df in items.groupby(["size", "task"], sort=True):
-        conds = _ordered(df["condition"], base)
+        conds = condition_order(df["condition"], base)
         cons = dict(contrasts) if contrasts is not None else vs_base(conds, base)
         _check_contrasts(cons, set(conds))
         rank = {c: i for i, c in enumerate(conds)}

@@ -11,11 +11,9 @@ Run as one plain process, or under `torchrun --nproc_per_node=N` (DDP: NCCL on C
 from __future__ import annotations
 
 import atexit
-import json
 import logging
 import math
 import os
-import random
 import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
@@ -31,8 +29,11 @@ from tqdm.auto import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from . import checkpoint as ckpt
-from .validation import DictConfig, checker, is_int
-from .modeling import ModelConfig, build_model, flops_per_token, save_hf, unwrap
+from .config import ModelConfig, TrainConfig
+from .modeling import build_model, flops_per_token, save_hf, unwrap
+from .records import append_jsonl
+from .runtime import autocast, enable_tf32, resolved_precision, seed_everything, to_device
+from .shards import open_blocks, read_meta
 
 log = logging.getLogger(__name__)
 
@@ -47,65 +48,6 @@ FINAL_NAME = "final"
 PEAK_FLOPS = (("H100 PCIe", "bf16", 756e12), ("H100", "bf16", 989e12), ("H200", "bf16", 989e12),
               ("A100", "bf16", 312e12), ("H100", "fp32", 494.5e12), ("H200", "fp32", 494.5e12),
               ("A100", "fp32", 156e12))   # fp32 rows: TF32 tensor cores
-
-
-# --------------------------------------------------------------------------- config
-_check = checker("train")
-
-
-@dataclass(frozen=True)
-class TrainConfig(DictConfig):
-    """Optimisation and bookkeeping of one training run (pretraining or IT)."""
-    SECTION = "train"
-    lr: float = 3e-4
-    min_lr_ratio: float = 0.1          # cosine decays to lr * min_lr_ratio
-    warmup_steps: int = 0              # used when > 0, else warmup_fraction of the total steps
-    warmup_fraction: float = 0.0
-    weight_decay: float = 0.1          # on 2-D weights only
-    betas: tuple[float, float] = (0.9, 0.95)
-    eps: float = 1e-8
-    grad_clip: float = 1.0             # 0 = no clipping (the norm is still logged)
-    micro_batch_size: int = 8          # sequences per rank per micro-step
-    grad_accum_steps: int = 1
-    epochs: int = 1                    # passes over each phase
-    max_steps: int | None = None       # stop earlier (the schedule spans min(max_steps, all steps))
-    eval_interval: int = 0             # optimizer steps between val evaluations; 0 = at the end only
-    eval_batches: int = 50             # val micro-batches per rank per evaluation
-    log_interval: int = 1
-    checkpoint_interval: int = 0       # steps between resumable checkpoints; 0 = at the end only
-    checkpoint_words: tuple[int, ...] = ()   # words seen at which to save `chck_<N>M` HF folders
-    compile: bool = False
-    seed: int = 0
-    precision: str = "auto"            # auto: bf16 autocast on CUDA, fp32 on CPU; or bf16 / fp32
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "betas", tuple(self.betas))
-        object.__setattr__(self, "checkpoint_words", tuple(self.checkpoint_words))
-        _check(self.lr > 0, "lr", "must be > 0", self.lr)
-        _check(0 <= self.min_lr_ratio <= 1, "min_lr_ratio", "must be in [0, 1]", self.min_lr_ratio)
-        _check(0 <= self.warmup_fraction < 1, "warmup_fraction", "must be in [0, 1)", self.warmup_fraction)
-        _check(self.weight_decay >= 0, "weight_decay", "must be >= 0", self.weight_decay)
-        _check(len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas), "betas",
-               "must be two values in [0, 1)", self.betas)
-        _check(self.eps > 0, "eps", "must be > 0", self.eps)
-        _check(self.grad_clip >= 0, "grad_clip", "must be >= 0", self.grad_clip)
-        for key in ("micro_batch_size", "grad_accum_steps", "epochs", "eval_batches", "log_interval"):
-            v = getattr(self, key)
-            _check(is_int(v) and v >= 1, key, "must be an integer >= 1", v)
-        for key in ("warmup_steps", "eval_interval", "checkpoint_interval", "seed"):
-            v = getattr(self, key)
-            _check(is_int(v) and v >= 0, key, "must be an integer >= 0", v)
-        _check(self.max_steps is None or (is_int(self.max_steps) and self.max_steps >= 1),
-               "max_steps", "must be None or an integer >= 1", self.max_steps)
-        w = self.checkpoint_words
-        _check(all(is_int(x) and x > 0 for x in w) and list(w) == sorted(set(w)), "checkpoint_words",
-               "must be increasing positive integers", w)
-        _check(self.precision in ("auto", "bf16", "fp32"), "precision", "must be auto, bf16 or fp32",
-               self.precision)
-
-
-
-
 
 
 def babylm_checkpoint_words(total_words: int) -> tuple[int, ...]:
@@ -237,7 +179,7 @@ class _PhasedSource:
 
     def _to_batch(self, inputs: np.ndarray, targets: np.ndarray, n_tokens: int) -> Batch:
         n_targets = int((targets != IGNORE).sum())
-        return Batch(_to_device(inputs, self.device), _to_device(targets, self.device), n_targets, n_tokens)
+        return Batch(to_device(inputs, self.device), to_device(targets, self.device), n_targets, n_tokens)
 
     def state_dict(self) -> dict[str, Any]:
         return {"position": dict(self.position), "layout": asdict(self.layout)}
@@ -249,14 +191,6 @@ class _PhasedSource:
         self.position = dict(state["position"])
 
 
-def _to_device(arr: np.ndarray, device: torch.device) -> torch.Tensor:
-    """int64 tensor on `device`; host->GPU copies go from pinned memory without blocking."""
-    t = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.int64))
-    if device.type == "cuda":
-        return t.pin_memory().to(device, non_blocking=True)
-    return t.to(device)
-
-
 class BlockBatches(_PhasedSource):
     """Pretraining batches from a shard folder (`train.bin`, `val.bin`, `meta.json`).
 
@@ -265,22 +199,15 @@ class BlockBatches(_PhasedSource):
 
     def __init__(self, shard_dir: str | Path, words_per_token: float | None = None):
         self.shard_dir = Path(shard_dir)
-        self.meta = json.loads((self.shard_dir / "meta.json").read_text())
+        self.meta = read_meta(self.shard_dir)
         self.block_size, self.pad_id = int(self.meta["block_size"]), int(self.meta["pad_id"])
         self.special = {k: int(self.meta[k]) for k in ("bos_id", "eos_id", "pad_id")}
-        self.train = self._open("train")
-        self.val = self._open("val") if (self.shard_dir / "val.bin").exists() else None
+        self.train = open_blocks(self.shard_dir, "train")
+        self.val = open_blocks(self.shard_dir, "val") if (self.shard_dir / "val.bin").exists() else None
         self.phase_names = ["pretrain"]
         n_words = (self.meta.get("n_words") or {}).get("train")
         self.words_per_token = words_per_token or (
             n_words / (len(self.train) * self.block_size) if n_words and len(self.train) else None)
-
-    def _open(self, split: str) -> np.ndarray:
-        path = self.shard_dir / f"{split}.bin"
-        arr = np.memmap(path, dtype=self.meta["dtype"], mode="r")
-        if arr.size % self.block_size:
-            raise ValueError(f"{path}: size {arr.size} is not a multiple of block_size {self.block_size}")
-        return arr.reshape(-1, self.block_size)
 
     def _phase_len(self, phase: int) -> int:
         return len(self.train)
@@ -406,33 +333,6 @@ def setup_distributed() -> DistEnv:
 def _leave_process_group() -> None:
     if dist.is_initialized():
         dist.destroy_process_group()
-
-
-def enable_tf32() -> None:
-    """fp32 matmuls/convs (outside autocast) on TF32 tensor cores."""
-    if hasattr(torch.backends.cuda.matmul, "fp32_precision"):   # torch >= 2.9
-        torch.backends.cuda.matmul.fp32_precision = "tf32"
-        torch.backends.cudnn.conv.fp32_precision = "tf32"
-    else:
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-def autocast(precision: str, device: torch.device):
-    """bf16 autocast (no grad scaler needed) on CUDA for 'auto'; fp32 elsewhere unless asked."""
-    if precision == "bf16" or (precision == "auto" and device.type == "cuda"):
-        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
-    return nullcontext()
-
-
-def resolved_precision(precision: str, device: torch.device) -> str:
-    return "bf16" if precision == "bf16" or (precision == "auto" and device.type == "cuda") else "fp32"
 
 
 def peak_flops(device: torch.device, precision: str) -> float | None:
@@ -564,7 +464,7 @@ def train(cfg: TrainConfig, model: torch.nn.Module, batches: BatchSource, out_di
     elif env.is_main:
         (out_dir / LOG_NAME).unlink(missing_ok=True)
     if env.is_main:
-        ckpt.write_json(out_dir / CONFIG_NAME, {"train": cfg.to_dict(), "model": raw.config.to_dict(),
+        ckpt.write_json(out_dir / CONFIG_NAME, {"train": cfg.model_dump(mode="json"), "model": raw.config.to_dict(),
                                                 "world_size": env.world_size, "total_steps": total})
 
     fwd = torch.compile(raw) if cfg.compile else raw
@@ -606,7 +506,7 @@ def train(cfg: TrainConfig, model: torch.nn.Module, batches: BatchSource, out_di
                     record["val_loss"] = progress["val_loss"] = evaluate(
                         raw, batches.val_batches(cfg.eval_batches), amp, env)
                 if env.is_main:
-                    ckpt.append_jsonl(out_dir / LOG_NAME, record)
+                    append_jsonl(out_dir / LOG_NAME, record)
                     bar.set_postfix(loss=f"{loss:.3f}", lr=f"{lr:.2e}")
                 meter.reset()     # eval and logging time is not training throughput
             for mark in cfg.checkpoint_words:
@@ -678,7 +578,7 @@ def pretrain(shard_dir: str | Path, model: ModelConfig | torch.nn.Module, cfg: T
     batches = BlockBatches(shard_dir, words_per_token=words_per_token)
     if isinstance(model, ModelConfig):
         torch.manual_seed(cfg.seed)
-        model = build_model(ModelConfig(**{**model.to_dict(), "vocab_size": batches.meta["vocab_size"]}),
+        model = build_model(model.model_copy(update={"vocab_size": batches.meta["vocab_size"]}),
                             batches.special)
     return train(cfg, model, batches, out_dir, tokenizer=tokenizer, resume=resume,
                  stop_at_step=stop_at_step, desc="pretrain")
@@ -726,7 +626,7 @@ def reply_token_loss(model: torch.nn.Module, examples: Sequence[Example], batch_
     for lo in range(0, len(order), batch_size):
         inputs, targets, _ = collate_examples([examples[i] for i in order[lo:lo + batch_size]], pad_id,
                                               reply_only_loss=True)
-        batch = Batch(_to_device(inputs, device), _to_device(targets, device), 0, 0)
+        batch = Batch(to_device(inputs, device), to_device(targets, device), 0, 0)
         total += float(_sum_loss(model, batch, amp))
         count += int((targets != IGNORE).sum())
     model.train(was_training)

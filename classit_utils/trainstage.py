@@ -15,35 +15,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 
 import pandas as pd
 
-from .checkpoint import read_jsonl
-from .config import StudyConfig
+from . import results as R
+from .config import ModelConfig, StudyConfig
 from .datastage import load_curriculum, load_it_sets, stage_dir as data_dir
 from .instruct import curriculum_examples, encode_pair
-from .modeling import ModelConfig, count_parameters
+from .modeling import count_parameters
 from .records import atomic_write_json
-from .train import TrainConfig, instruction_tune, pretrain, reply_token_loss
+from .results import BASE, model_name, pretrain_dir, tuning_dir
+from .runtime import load_causal_lm
+from .train import instruction_tune, pretrain, reply_token_loss
 from .tokenizer import load_tokenizer
-
-BASE = "base"
-
-
-def model_name(size: str, condition: str) -> str:
-    """The study's name of a model: its size and curriculum (`base` for the untuned control)."""
-    return f"classit-{size}-{condition}"
-
-
-def pretrain_dir(cfg: StudyConfig, size: str) -> Path:
-    return cfg.run_dir / "01_pretrain" / size
-
-
-def tuning_dir(cfg: StudyConfig, size: str, curriculum: str) -> Path:
-    return cfg.run_dir / "02_instruction_tuning" / f"{size}-{curriculum}"
 
 
 def _hash_files(*paths: Path) -> str:
@@ -67,7 +53,7 @@ def _prepare(out: Path, key: dict) -> None:
 
 
 def model_config(cfg: StudyConfig, size: str, vocab_size: int) -> ModelConfig:
-    return ModelConfig.from_dict({**cfg.pretrain.model, "size": size, "vocab_size": vocab_size})
+    return ModelConfig.for_size(size, cfg.pretrain.model, vocab_size)
 
 
 def run_pretraining(cfg: StudyConfig, size: str, stop_at_step: int | None = None):
@@ -75,10 +61,10 @@ def run_pretraining(cfg: StudyConfig, size: str, stop_at_step: int | None = None
     shards = data_dir(cfg) / "shards"
     tok = load_tokenizer(data_dir(cfg) / "tokenizer")
     mcfg = model_config(cfg, size, len(tok))
-    tcfg = TrainConfig.from_dict({"seed": cfg.seed, **cfg.pretrain.train}, "pretrain.train")
+    tcfg = cfg.pretrain.train
     out = pretrain_dir(cfg, size)
     _prepare(out, {"data": _hash_files(shards / "meta.json", data_dir(cfg) / "tokenizer" / "tokenizer.json"),
-                   "model": mcfg.to_dict(), "train": tcfg.to_dict()})
+                   "model": mcfg.model_dump(mode="json"), "train": tcfg.model_dump(mode="json")})
     return pretrain(shards, mcfg, tcfg, out, tokenizer=tok, stop_at_step=stop_at_step)
 
 
@@ -102,23 +88,17 @@ def run_tuning(cfg: StudyConfig, size: str, curriculum: str, stop_at_step: int |
     sets = load_it_sets(data_dir(cfg))
     phases = curriculum_examples(manifest, sets, tok)
     val = [ex for exs in heldout_examples(cfg, tok).values() for ex in exs] or None
-    tcfg = TrainConfig.from_dict({"seed": cfg.seed, **cfg.tuning.train}, "tuning.train")
-    out = tuning_dir(cfg, size, curriculum)
     t = cfg.tuning
-    _prepare(out, {"base": _hash_files(base / "model.safetensors"), "manifest": hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest(),
-                   "train": tcfg.to_dict(), "reply_only_loss": t.reply_only_loss, "max_length": t.max_length,
+    tcfg = t.train
+    out = tuning_dir(cfg, size, curriculum)
+    manifest_hash = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()
+    _prepare(out, {"base": _hash_files(base / "model.safetensors"), "manifest": manifest_hash,
+                   "train": tcfg.model_dump(mode="json"), "reply_only_loss": t.reply_only_loss, "max_length": t.max_length,
                    "group_by_length": t.group_by_length})
     return instruction_tune(base, phases, tcfg, out, tokenizer=tok, reply_only_loss=t.reply_only_loss,
                             phase_names=[p["name"] for p in manifest["phases"]], val_examples=val,
                             max_length=t.max_length, group_by_length=t.group_by_length,
                             stop_at_step=stop_at_step)
-
-
-def run_dirs(cfg: StudyConfig) -> dict[str, Path]:
-    """Every training run's folder by model name: pretraining per size, then each tuned condition."""
-    runs = {model_name(s, BASE): pretrain_dir(cfg, s) for s in cfg.pretrain.sizes}
-    runs.update({model_name(s, c): tuning_dir(cfg, s, c) for s in cfg.pretrain.sizes for c in cfg.tuning.curricula})
-    return runs
 
 
 def models(cfg: StudyConfig) -> pd.DataFrame:
@@ -133,53 +113,15 @@ def models(cfg: StudyConfig) -> pd.DataFrame:
 
 
 def write_registry(cfg: StudyConfig) -> Path:
-    """`models.json` and `models/<name>` links to each model's HF folder, so every model has a
-    folder named for it (the evaluation pipelines name results by the folder)."""
-    table = models(cfg)
-    link_dir = cfg.run_dir / "models"
-    link_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for m in table.itertuples():
-        link = link_dir / m.model
-        target = os.path.relpath(m.path, link_dir)
-        if link.is_symlink() and os.readlink(link) != target:
-            link.unlink()
-        if not link.is_symlink():
-            os.symlink(target, link)
-        paths.append(str(link))
-    table["path"] = paths
-    return atomic_write_json(cfg.run_dir / "models.json", table.to_dict(orient="records"))
-
-
-def read_registry(cfg: StudyConfig) -> pd.DataFrame:
-    path = cfg.run_dir / "models.json"
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no model registry; run 01_pretrain and 02_instruction_tuning first")
-    return pd.DataFrame(json.loads(path.read_text()))
-
-
-def loss_curves(runs: dict[str, Path]) -> pd.DataFrame:
-    """Training log rows of several runs: run, step, loss, val_loss, phase (name), lr, tokens/s."""
-    frames = []
-    for run, path in runs.items():
-        rows = read_jsonl(Path(path) / "train_log.jsonl") if (Path(path) / "train_log.jsonl").exists() else []
-        if rows:
-            df = pd.DataFrame(rows)
-            df["run"] = run
-            df["phase"] = df.get("phase_name", df.get("phase"))
-            frames.append(df)
-    if not frames:
-        return pd.DataFrame(columns=["run", "step", "loss", "phase"])
-    return pd.concat(frames, ignore_index=True)
+    """The registry of every model trained so far (`results.write_registry`)."""
+    return R.write_registry(cfg, models(cfg))
 
 
 def reply_losses(cfg: StudyConfig) -> pd.DataFrame:
     """Reply-token loss on the held-out conversational and QA pairs for every model."""
-    from transformers import AutoModelForCausalLM
     rows = []
     for m in models(cfg).itertuples():
-        tok = load_tokenizer(m.path)
-        model = AutoModelForCausalLM.from_pretrained(m.path)
+        model, tok = load_causal_lm(m.path)
         for name, exs in heldout_examples(cfg, tok).items():
             rows.append({"model": m.model, "size": m.size, "condition": m.condition, "heldout": name,
                          "pairs": len(exs), "reply_loss": reply_token_loss(model, exs, cfg.tuning.eval_batch_size)})
@@ -187,10 +129,9 @@ def reply_losses(cfg: StudyConfig) -> pd.DataFrame:
 
 
 def parameter_table(cfg: StudyConfig) -> pd.DataFrame:
-    from transformers import AutoModelForCausalLM
     rows = []
     for size in cfg.pretrain.sizes:
         path = pretrain_dir(cfg, size) / "final"
         if (path / "config.json").exists():
-            rows.append({"size": size, "parameters": count_parameters(AutoModelForCausalLM.from_pretrained(path))})
+            rows.append({"size": size, "parameters": count_parameters(load_causal_lm(path)[0])})
     return pd.DataFrame(rows)

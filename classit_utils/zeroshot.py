@@ -28,15 +28,26 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import pandas as pd
-import torch
 
 from . import records
-from .scoring import Score, resolve_device, score_requests
+from .config import StudyConfig
+from .results import read_registry, results_dir, zero_shot_root, zero_shot_summary
+from .runtime import load_causal_lm
+from .scoring import Score, score_requests
 from .tasks import TASK_NAMES, Item, MissingData, TaskResult, TaskSpec, check_sizes, get_task
 
 log = logging.getLogger(__name__)
 
-__all__ = ["run_zero_shot", "run_task", "score_items", "load_model", "result_dir", "parse_tasks"]
+__all__ = ["FAMILIES", "run_all", "run_zero_shot", "run_task", "score_items", "result_dir", "parse_tasks"]
+
+# One notebook per task family, as the study's appendix shows them.
+FAMILIES = {
+    "blimp": ("blimp", "supplement", "comps"),
+    "ewok": ("ewok",),
+    "entity_tracking": ("entity_tracking",),
+    "wug": ("wug_adj", "wug_past"),
+    "reading": ("reading",),
+}
 
 
 def parse_tasks(tasks: str | Sequence[str]) -> list[str]:
@@ -53,19 +64,8 @@ def parse_tasks(tasks: str | Sequence[str]) -> list[str]:
 
 
 def result_dir(out_dir: Path | str, model_name: str, revision: str, spec: TaskSpec, variant: str) -> Path:
-    base = Path(out_dir) / model_name / revision / "zero_shot" / "causal" / spec.pipeline_task
+    base = zero_shot_root(out_dir, model_name, revision) / spec.pipeline_task
     return base if spec.name == "reading" else base / spec.folder(variant)
-
-
-def load_model(model_dir: Path | str, device: str | torch.device = "auto"):
-    """(model in fp32 on `device`, in eval mode; tokenizer) from a HF folder."""
-    import transformers
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    dtype_kw = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
-    model = AutoModelForCausalLM.from_pretrained(str(model_dir), **{dtype_kw: torch.float32})
-    model.to(resolve_device(device)).eval()
-    tok = AutoTokenizer.from_pretrained(str(model_dir))
-    return model, tok
 
 
 def _parquet_bytes(rows: list[dict[str, Any]]) -> bytes:
@@ -124,13 +124,12 @@ def run_zero_shot(model_dir: Path | str, data_dir: Path | str, tasks: str | Sequ
             log.warning("skipping %s: %s", name, e)
             skipped[name] = str(e)
     if model is None or tokenizer is None:
-        model, tokenizer = load_model(model_dir, device)
+        model, tokenizer = load_causal_lm(model_dir, device)
     model_name = Path(model_dir).stem
     settings = {"variant": variant, "batch_size": batch_size, "bos": bos, "share_context": share_context,
                 "bf16": bf16, "limit": limit, "device": str(next(model.parameters()).device),
                 "backend": "causal", "revision": revision}
-    base = Path(out_dir) / model_name / revision / "zero_shot" / "causal"
-    summary_path = base / "summary.json"
+    summary_path = zero_shot_root(out_dir, model_name, revision) / "summary.json"
     summary = records.read_json_or_empty(summary_path)
     if summary.get("variant") != variant:   # one variant per summary: never mix fast and full scores
         summary = {}
@@ -182,3 +181,16 @@ def format_summary(summary: dict[str, Any]) -> str:
     for name, why in summary.get("skipped", {}).items():
         lines.append(f"{name:<16} skipped: {why}")
     return "\n".join(lines)
+
+
+def run_all(cfg: StudyConfig, family: str) -> "pd.DataFrame":
+    """Run one task family (`FAMILIES`) on every model of the study's registry with the params'
+    `evaluation` settings; returns one row per model and task (`results.zero_shot_summary`)."""
+    if family not in FAMILIES:
+        raise ValueError(f"unknown task family {family!r} (known: {', '.join(FAMILIES)})")
+    e = cfg.evaluation
+    for m in read_registry(cfg).itertuples():
+        run_zero_shot(m.path, cfg.data_dir, FAMILIES[family], e.variant, results_dir(cfg), batch_size=e.batch_size,
+                      device=e.device, bos=e.bos, share_context=e.share_context, bf16=e.bf16, limit=e.limit,
+                      skip_missing=e.skip_missing)
+    return zero_shot_summary(cfg, FAMILIES[family])

@@ -403,7 +403,26 @@ def test_comps_and_class_it(demo):
         assert r["prefix_acceptable"].split()[-1] == r["acceptable_concept"]
         assert r["prefix_unacceptable"].split()[-1] == r["unacceptable_concept"]
         assert r["acceptable_concept"] != r["unacceptable_concept"]
-    for name in ("switchboard", "simple_wiki"):
-        rows = _jsonl(root / "class_it" / f"{name}.jsonl")
-        assert len(rows) >= 24
-        assert all(list(r) == ["prompt", "reply"] and r["prompt"] and r["reply"] for r in rows)
+    n = max(24, SPEC.items_per_paradigm)
+    conv = _jsonl(root / "class_it" / "switchboard.jsonl")
+    assert len(conv) == n and all(list(r) == ["prompt", "reply"] for r in conv)
+    for k, r in enumerate(conv):
+        for text in r.values():   # plain utterances: no speaker labels, SwDA `|` fields or line breaks
+            assert re.fullmatch(r"[A-Z][^\n|]*[.?!,]", text) and not re.match(r"[AB]:", text), text
+        assert len(r["reply"].split()) >= 3, r
+        # consecutive turns: a pair's prompt is the previous pair's reply, unless that pair was left out
+        # (a reply under 3 words) or a new dialogue starts (its opening "Okay.")
+        assert k == 0 or r["prompt"] == conv[k - 1]["reply"] or len(r["prompt"].split()) < 3, (conv[k - 1], r)
+    assert conv[0]["prompt"] == "Okay."
+    assert sum(bool(re.search(r"[.?!] [A-Z]", r["reply"])) for r in conv) >= 5   # a speaker's run is one turn
+    qa = _jsonl(root / "class_it" / "simple_wiki.jsonl")
+    assert len(qa) == n and all(list(r) == ["prompt", "reply"] for r in qa)
+    titles = []
+    for i in range(0, n, 3):   # three questions per article, the first about its defining sentence
+        m = re.match(r"(?:An? )?([A-Za-z]+) is an? ", qa[i]["reply"])
+        assert m, qa[i]
+        titles.append(m.group(1).lower())
+        for r in qa[i:i + 3]:
+            assert r["prompt"].endswith("?") and r["reply"].endswith(".") and "?" not in r["reply"], r
+            assert titles[-1] in r["prompt"].lower(), (titles[-1], r)
+    assert len(set(titles)) == len(titles)

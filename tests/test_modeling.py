@@ -8,6 +8,7 @@ import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast
 
+from classit_utils.config import ConfigError, validate
 from classit_utils.modeling import (PRESETS, ModelConfig, build_model, count_parameters,
                                     expected_parameters, flops_per_token, llama_config, save_hf)
 
@@ -73,7 +74,7 @@ def test_overrides_replace_preset_fields_and_gqa_is_allowed():
     cfg = ModelConfig(size="100m", n_layers=4, n_kv_heads=4)
     assert (cfg.hidden_size, cfg.n_layers, cfg.n_heads, cfg.n_kv_heads) == (768, 4, 12, 4)
     assert llama_config(cfg, SPECIAL).num_key_value_heads == 4
-    assert ModelConfig.from_dict({"size": "140m"}).n_layers == PRESETS["140m"]["n_layers"]
+    assert ModelConfig.model_validate({"size": "140m"}).n_layers == PRESETS["140m"]["n_layers"]
 
 
 def test_flops_per_token_is_6n_plus_attention():
@@ -86,19 +87,19 @@ def test_flops_per_token_is_6n_plus_attention():
     ({"size": "huge"}, "model.size: unknown size 'huge' (known: tiny, small, 100m, 140m)"),
     ({"n_heads": 5}, "model.n_heads: 5 does not divide hidden_size 64"),
     ({"n_heads": 4, "n_kv_heads": 3}, "model.n_kv_heads: 3 does not divide n_heads 4"),
-    ({"vocab_size": 0}, "model.vocab_size: must be a positive integer (got 0)"),
-    ({"hidden_size": -64}, "model.hidden_size: must be a positive integer (got -64)"),
-    ({"rope_theta": 0.0}, "model.rope_theta: must be > 0 (got 0.0)"),
+    ({"n_heads": 8, "hidden_size": 24, "n_kv_heads": 8}, "model.n_heads: head_dim 3 must be even for RoPE"),
+    ({"vocab_size": 0}, "model.vocab_size: Input should be greater than or equal to 1 (got 0)"),
+    ({"hidden_size": -64}, "model.hidden_size: Input should be greater than or equal to 1 (got -64)"),
+    ({"rope_theta": 0.0}, "model.rope_theta: Input should be greater than 0 (got 0.0)"),
+    ({"size": "tiny", "layers": 3}, "model.layers: unknown key"),
 ])
 def test_bad_model_configs_fail_with_one_line_naming_the_key(kwargs, message):
-    with pytest.raises(ValueError) as err:
-        ModelConfig(**kwargs)
-    assert str(err.value) == message
+    with pytest.raises(ConfigError) as err:
+        validate(ModelConfig, kwargs, "x.yaml", prefix="model.")
+    assert str(err.value) == f"x.yaml: {message}"
 
 
-def test_unknown_key_and_out_of_vocab_special_ids_are_errors():
-    with pytest.raises(ValueError, match=r"^model\.layers: unknown key"):
-        ModelConfig.from_dict({"size": "tiny", "layers": 3})
+def test_out_of_vocab_special_ids_are_errors():
     with pytest.raises(ValueError, match=r"^model\.vocab_size: eos_id 70 is outside the vocabulary \(64\)"):
         build_model(ModelConfig(vocab_size=64), {"bos_id": 1, "eos_id": 70, "pad_id": 0})
 

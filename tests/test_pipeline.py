@@ -18,8 +18,91 @@ def _keys(raw):
     keys = {}
     for stage in P.STAGES:
         if stage.notebook.exists():
-            keys[stage.name] = P.stage_key(cfg, raw, stage, keys)
+            keys[stage.name] = P.stage_key(P.key_parts(cfg, stage, keys))
     return keys
+
+
+def _mark_done(cfg) -> None:
+    """DONE.json for every stage as `run_stage` writes it (key and parts), without running anything."""
+    keys = {}
+    for stage in P.STAGES:
+        parts = P.key_parts(cfg, stage, keys)
+        keys[stage.name] = P.stage_key(parts)
+        (cfg.run_dir / stage.name).mkdir(parents=True, exist_ok=True)
+        (cfg.run_dir / stage.name / "DONE.json").write_text(json.dumps({"key": keys[stage.name], "parts": parts}))
+
+
+@pytest.fixture
+def repo_copy(tmp_path, monkeypatch):
+    """The package and notebooks copied to a temp tree the stage keys read, so a test can edit a module."""
+    import shutil
+    root = tmp_path / "repo"
+    shutil.copytree(REPO / "classit_utils", root / "classit_utils", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "notebooks", root / "notebooks")
+    monkeypatch.setattr(P, "REPO_ROOT", root)
+    monkeypatch.setattr(P, "PACKAGE_DIR", root / "classit_utils")
+    raw = {**copy.deepcopy(DEMO), "run_root": str(tmp_path / "run")}
+    return root, parse_config(raw, check_paths=False)
+
+
+def _states(cfg):
+    return {name: (state, why) for name, state, why in P.status(cfg)}
+
+
+def test_code_keys_follow_the_import_closure_not_a_hand_list():
+    closure = {st.name: {p.relative_to(REPO).as_posix() for p in P.code_closure(st.notebook)} for st in P.STAGES}
+    # reading scores through tokenizer.continuation: every zero-shot stage reads tokenizer.py, through
+    # zeroshot -> tasks -> tasks/reading.py (the task registry imports its modules by name)
+    for stage in ("03_eval_blimp", "07_eval_reading"):
+        assert {"classit_utils/tokenizer.py", "classit_utils/tasks/reading.py", "classit_utils/scoring.py",
+                "classit_utils/runtime.py"} <= closure[stage]
+    # fine-tuning runs the training helpers, the model code and the typed config
+    assert {"classit_utils/finetune.py", "classit_utils/runtime.py", "classit_utils/config.py",
+            "classit_utils/glue.py"} <= closure["08_finetune_glue"]
+    assert "classit_utils/tasks/reading.py" not in closure["08_finetune_glue"]
+    assert "classit_utils/train.py" not in closure["00_data"] and "classit_utils/scoring.py" not in closure["01_pretrain"]
+    assert "classit_utils/pipeline.py" not in set().union(*closure.values())   # running the graph is not a result
+
+
+def test_an_indirect_module_edit_makes_exactly_its_stages_stale(repo_copy):
+    root, cfg = repo_copy
+    assert {s for s, _ in _states(cfg).values()} == {"missing"}
+    _mark_done(cfg)
+    assert {s for s, _ in _states(cfg).values()} == {"done"}
+    with open(root / "classit_utils" / "tasks" / "reading.py", "a") as f:
+        f.write("# an edit\n")
+    states = _states(cfg)
+    stale = [n for n, (s, _) in states.items() if s == "stale"]
+    assert stale == ["03_eval_blimp", "04_eval_ewok", "05_eval_entity_tracking", "06_eval_wug", "07_eval_reading",
+                     "09_statistics"]
+    assert states["07_eval_reading"][1] == ["module classit_utils/tasks/reading.py"]
+    assert states["09_statistics"][1] == [f"upstream {s}" for s in stale[:-1]]
+    assert all(states[n][0] == "done" for n in ("00_data", "01_pretrain", "02_instruction_tuning", "08_finetune_glue"))
+
+
+def test_a_library_version_change_makes_every_stage_stale(repo_copy, monkeypatch):
+    _, cfg = repo_copy
+    _mark_done(cfg)
+    real = P.library_versions()
+    monkeypatch.setattr(P, "library_versions", lambda: {**real, "transformers": "9.9.9"})
+    states = _states(cfg)
+    assert {s for s, _ in states.values()} == {"stale"}
+    assert f"library transformers {real['transformers']} -> 9.9.9" in states["00_data"][1]
+
+
+def test_status_never_writes_under_runs(repo_copy, capsys):
+    _, cfg = repo_copy
+    assert not cfg.run_dir.exists()
+    P.status(cfg)
+    assert not cfg.run_dir.exists()                      # not even the run folder is made
+    _mark_done(cfg)
+    before = {p: p.stat().st_mtime_ns for p in cfg.run_dir.rglob("*")}
+    params = cfg.run_dir.parent / "p.yaml"
+    params.write_text(yaml.safe_dump({**copy.deepcopy(DEMO), "run_root": str(cfg.run_dir)}))
+    assert P.main(["status", "--params", str(params)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [ln.split()[:2] for ln in lines] == [[s.name, "done"] for s in P.STAGES]
+    assert {p: p.stat().st_mtime_ns for p in cfg.run_dir.rglob("*")} == before
 
 
 def test_a_params_change_reruns_exactly_the_stages_that_read_it():
@@ -81,6 +164,8 @@ def test_notebook_chain_runs_and_second_run_skips(tmp_path):
     assert [r["status"] for r in first] == ["ran"] * len(first)
     m = json.loads((tmp_path / "run" / "00_data" / "metrics.json").read_text())
     assert m["stage"] == "00_data" and m["provenance"]["git"]
+    # the resolved config, defaults filled in (the params file sets no grad_clip nor finetune.config.wsc_epochs)
+    assert m["config"]["pretrain"]["train"]["grad_clip"] == 1.0 and m["config"]["finetune"]["config"]["wsc_epochs"] == 30
     mm = m["metrics"]
     assert 0 < mm["pretraining_words"] and mm["pretraining_words"] + mm["it_words"] <= 30_000
     assert mm["vocab_size"] == 500 and mm["shards"]["n_blocks"]["train"] > 0
@@ -103,9 +188,9 @@ def test_notebook_chain_runs_and_second_run_skips(tmp_path):
                         ("06_eval_wug", "wug_adj"), ("07_eval_reading", "reading")]:
         m = json.loads((tmp_path / "run" / stage / "metrics.json").read_text())["metrics"]
         assert task in m["scores"]["classit-tiny-conv"], stage
-    from classit_utils import evalstage
+    from classit_utils import results
     from classit_utils.config import load_config
-    items = evalstage.zero_shot_items(load_config(params))
+    items = results.zero_shot_items(load_config(params))
     by_task = items.groupby("task")["subtask"].unique()
     assert set(by_task.index) == {"blimp", "supplement", "comps", "ewok", "entity_tracking"}
     assert "turn_taking" in set(by_task["supplement"]) and "turn_taking" not in set(by_task["blimp"])
@@ -120,3 +205,33 @@ def test_notebook_chain_runs_and_second_run_skips(tmp_path):
     assert "00_data" in (tmp_path / "run" / "appendix" / "index.html").read_text()
     second = P.run("smoke", params)
     assert [r["status"] for r in second] == ["skipped (unchanged)"] * len(second)
+
+
+@pytest.mark.smoke
+def test_papermill_by_hand_with_p_and_f_and_an_unknown_key(tmp_path):
+    """What the README tells users: papermill on one notebook, from the repository root (`-f`) or anywhere
+    (`-p params_file` relative to the repository root, `-y overrides`); an unknown injected key stops the run
+    with one line naming it."""
+    import subprocess
+    import sys
+    (tmp_path / "f").mkdir()
+    raw = yaml.safe_load(tiny_params(tmp_path / "f").read_text())
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(raw))
+    pm = [sys.executable, "-m", "papermill", "--no-progress-bar"]
+    nb = str(REPO / "notebooks" / "00_data.ipynb")
+    done = subprocess.run([*pm, nb, str(tmp_path / "a.ipynb"), "-f", str(tmp_path / "tiny.yaml")], cwd=REPO,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    m = json.loads((tmp_path / "f" / "run" / "00_data" / "metrics.json").read_text())
+    assert m["params"] == "notebook parameters (papermill -f)" and m["config"]["profile"] == "smoke"
+    over = {k: raw[k] for k in ("run_root", "data_root", "demo", "corpus", "tokenizer", "instruct")}
+    over["run_root"] = str(tmp_path / "p" / "run")
+    done = subprocess.run([*pm, nb, str(tmp_path / "b.ipynb"), "-p", "params_file", "params/demo.yaml",
+                           "-y", yaml.safe_dump({"overrides": over})], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    m = json.loads((tmp_path / "p" / "run" / "00_data" / "metrics.json").read_text())
+    assert m["params"] == "params/demo.yaml + overrides" and m["config"]["tokenizer"]["vocab_size"] == 500
+    done = subprocess.run([*pm, str(REPO / "notebooks" / "09_statistics.ipynb"), str(tmp_path / "c.ipynb"),
+                           "-p", "tokeniser", "1"], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "ConfigError: notebook parameters: tokeniser: unknown key" in done.stdout + done.stderr

@@ -300,12 +300,64 @@ def test_predictions_format():
         "u2": {"predictions": [{"id": "u2_0", "pred": "b2"}]}}
 
 
+# Official BabyLM 2025 sizes, from evaluation-pipeline-2025 `collate_preds.py` and shared/data/README.md,
+# written out here rather than read from OFFICIAL_SIZES.
+SUPPLEMENT_FULL = {"hypernym": 842, "qa_congruence_easy": 64, "qa_congruence_tricky": 165,
+                   "subject_aux_inversion": 3867, "turn_taking": 280}
+EWOK_DOMAIN_NAMES = {"agent-properties", "material-dynamics", "material-properties", "physical-dynamics",
+                     "physical-interactions", "physical-relations", "quantitative-properties", "social-interactions",
+                     "social-properties", "social-relations", "spatial-relations"}
+ET_FULL = {f"{split}_{k}_ops": n for split, ns in (("regular", (606, 607, 606, 606, 568, 159)),
+                                                   ("ambiref", (607, 607, 604, 604, 615, 187)),
+                                                   ("move_contents", (605, 606, 605, 606, 529, 156)))
+           for k, n in enumerate(ns)}
+
+
 def test_size_check_table():
-    assert check_sizes("blimp", "fast", {"adjunct_island": 200}) != []
-    full = {k: v for k, v in OFFICIAL_SIZES["ewok"]["full"].items()}
-    assert check_sizes("ewok", "full", full) == []
-    assert check_sizes("blimp", "full", {"complex_NP_island": 846, **{k: v for k, v in
-                                         OFFICIAL_SIZES["blimp"]["full"].items() if k != "complex_np_island"}}) == []
+    blimp_full, blimp_fast = OFFICIAL_SIZES["blimp"]["full"], OFFICIAL_SIZES["blimp"]["fast"]
+    assert len(blimp_full) == 67 and sum(blimp_full.values()) == 59_875
+    assert (blimp_full["superlative_quantifiers_2"], blimp_full["complex_np_island"],
+            blimp_full["determiner_noun_agreement_irregular_1"]) == (986, 846, 681)
+    assert blimp_fast == dict.fromkeys(blimp_full, 200)
+    assert OFFICIAL_SIZES["supplement"] == {"full": SUPPLEMENT_FULL, "fast": dict.fromkeys(SUPPLEMENT_FULL, 50)}
+    ewok_full = OFFICIAL_SIZES["ewok"]["full"]
+    assert set(ewok_full) == EWOK_DOMAIN_NAMES and sum(ewok_full.values()) == 7_618
+    assert (ewok_full["agent-properties"], ewok_full["physical-dynamics"]) == (2210, 120)
+    assert OFFICIAL_SIZES["ewok"]["fast"] == dict.fromkeys(EWOK_DOMAIN_NAMES, 100)
+    assert OFFICIAL_SIZES["entity_tracking"]["full"] == ET_FULL and sum(ET_FULL.values()) == 9_483
+    et_fast = OFFICIAL_SIZES["entity_tracking"]["fast"]       # the regular split only
+    assert et_fast == {k: n for k, n in ET_FULL.items() if k.startswith("regular_")} and sum(et_fast.values()) == 3_152
+    for variant in ("fast", "full"):
+        assert OFFICIAL_SIZES["reading"][variant] == {"reading": 1726}
+        assert OFFICIAL_SIZES["wug_adj"][variant] == {"wug_adj_nominalization": 200}
+        assert OFFICIAL_SIZES["wug_past"][variant] == {"wug_past_tense": 50}
+        assert OFFICIAL_SIZES["comps"][variant] == {"base": 49_340, "wugs": 13_896, "wugs_dist_before": 13_896,
+                                                    "wugs_dist_in_between": 13_896}
+    # check_sizes lower-cases the counted UIDs, so the table's own keys must all be lower case
+    assert all(uid == uid.lower() for t in OFFICIAL_SIZES.values() for v in t.values() for uid in v)
+
+    assert check_sizes("supplement", "full", SUPPLEMENT_FULL) == []
+    assert check_sizes("supplement", "full", {**SUPPLEMENT_FULL, "hypernym": 841}) == \
+        ["hypernym: 841 items, official 842"]
+    assert check_sizes("supplement", "full", {k: n for k, n in SUPPLEMENT_FULL.items() if k != "turn_taking"}) == \
+        ["turn_taking: 0 items, official 280"]
+    assert check_sizes("supplement", "full", {**SUPPLEMENT_FULL, "hypernyms": 842}) == \
+        ["hypernyms: not an official subtask"]
+    # all at once: table order first, then the unknown UIDs in the order given; UIDs compare case-insensitively
+    assert check_sizes("supplement", "fast", {"Hypernym": 50, "QA_congruence_easy": 49, "subject_aux_inversion": 50,
+                                              "turn_taking": 50, "extra": 1}) == [
+        "qa_congruence_easy: 49 items, official 50", "qa_congruence_tricky: 0 items, official 50",
+        "extra: not an official subtask"]
+    blimp = {uid: 200 for uid in blimp_full if uid != "complex_np_island"}
+    assert check_sizes("blimp", "fast", {**blimp, "complex_NP_island": 200}) == []   # the real file name
+    assert check_sizes("blimp", "fast", {**blimp, "complex_NP_island": 199}) == \
+        ["complex_np_island: 199 items, official 200"]
+    assert check_sizes("blimp", "fast", {"adjunct_island": 200}) == \
+        [f"{uid}: 0 items, official 200" for uid in blimp_full if uid != "adjunct_island"]
+    regular = {k: n for k, n in ET_FULL.items() if k.startswith("regular_")}
+    assert check_sizes("entity_tracking", "full", ET_FULL) == [] == check_sizes("entity_tracking", "fast", regular)
+    assert check_sizes("entity_tracking", "fast", {**regular, "ambiref_0_ops": 607}) == \
+        ["ambiref_0_ops: not an official subtask"]
 
 
 # ----------------------------------------------------------------------------------------------- runner

@@ -19,7 +19,8 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast
 
 from classit_utils import train as T
-from classit_utils.checkpoint import read_jsonl
+from classit_utils.records import load_jsonl
+from classit_utils.config import ConfigError, validate
 from classit_utils.modeling import ModelConfig, build_model, save_hf
 from classit_utils.train import (BlockBatches, CosineSchedule, ITBatches, Layout, TrainConfig,
                                  babylm_checkpoint_words, collate_examples, instruction_tune, pretrain,
@@ -80,7 +81,7 @@ def cfg_(**kw) -> TrainConfig:
 
 
 def log_of(out_dir: Path) -> list[dict]:
-    return read_jsonl(out_dir / "train_log.jsonl")
+    return load_jsonl(out_dir / "train_log.jsonl")
 
 
 def weights(model) -> dict[str, torch.Tensor]:
@@ -500,28 +501,25 @@ def test_compile_flag_wraps_the_model(tmp_path, monkeypatch):
 
 # --------------------------------------------------------------------------- errors
 @pytest.mark.parametrize("kwargs,message", [
-    ({"micro_batch_size": 0}, "train.micro_batch_size: must be an integer >= 1 (got 0)"),
-    ({"grad_accum_steps": -1}, "train.grad_accum_steps: must be an integer >= 1 (got -1)"),
-    ({"lr": 0.0}, "train.lr: must be > 0 (got 0.0)"),
-    ({"lr": -1e-3}, "train.lr: must be > 0 (got -0.001)"),
-    ({"epochs": 0}, "train.epochs: must be an integer >= 1 (got 0)"),
-    ({"max_steps": 0}, "train.max_steps: must be None or an integer >= 1 (got 0)"),
-    ({"betas": (0.9, 1.0)}, "train.betas: must be two values in [0, 1) (got (0.9, 1.0))"),
-    ({"precision": "fp16"}, "train.precision: must be auto, bf16 or fp32 (got 'fp16')"),
-    ({"checkpoint_words": (2, 1)}, "train.checkpoint_words: must be increasing positive integers (got (2, 1))"),
+    ({"micro_batch_size": 0}, "train.micro_batch_size: Input should be greater than or equal to 1 (got 0)"),
+    ({"grad_accum_steps": -1}, "train.grad_accum_steps: Input should be greater than or equal to 1 (got -1)"),
+    ({"lr": 0.0}, "train.lr: Input should be greater than 0 (got 0.0)"),
+    ({"lr": -1e-3}, "train.lr: Input should be greater than 0 (got -0.001)"),
+    ({"epochs": 0}, "train.epochs: Input should be greater than or equal to 1 (got 0)"),
+    ({"max_steps": 0}, "train.max_steps: Input should be greater than or equal to 1 (got 0)"),
+    ({"betas": (0.9, 1.0)}, "train.betas: must be two values in [0, 1) (got [0.9, 1.0])"),
+    ({"precision": "fp16"}, "train.precision: Input should be 'auto', 'bf16' or 'fp32' (got 'fp16')"),
+    ({"checkpoint_words": (2, 1)}, "train.checkpoint_words: must be increasing positive integers (got [2, 1])"),
+    ({"batch": 8}, "train.batch: unknown key"),
 ])
 def test_bad_train_params_fail_with_one_line_naming_the_key(kwargs, message):
-    with pytest.raises(ValueError) as err:
-        TrainConfig(**kwargs)
-    assert str(err.value) == message
+    with pytest.raises(ConfigError) as err:
+        validate(TrainConfig, kwargs, "p.yaml", prefix="train.")
+    assert str(err.value) == f"p.yaml: {message}"
 
 
-def test_params_section_errors_name_the_section():
-    with pytest.raises(ValueError, match=r"^tuning\.micro_batch_size: must be an integer >= 1 \(got 0\)$"):
-        TrainConfig.from_dict({"micro_batch_size": 0}, section="tuning")
-    with pytest.raises(ValueError, match=r"^pretrain\.batch: unknown key"):
-        TrainConfig.from_dict({"batch": 8}, section="pretrain")
-    assert TrainConfig.from_dict({"betas": [0.9, 0.99]}).betas == (0.9, 0.99)
+def test_lists_from_yaml_become_tuples():
+    assert validate(TrainConfig, {"betas": [0.9, 0.99]}, "p.yaml").betas == (0.9, 0.99)
 
 
 def test_data_that_cannot_fill_the_run_fails_early(tmp_path):

@@ -20,13 +20,12 @@ official sizes below are only used to check that a folder is complete.
 from __future__ import annotations
 
 import importlib
-import json
-import zipfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
+from ..datafiles import read_jsonl, read_jsonl_folder
+from ..errors import DataError, MissingData
 from ..scoring import Request, Score
 
 __all__ = ["DataError", "MissingData", "TaskSpec", "Item", "TaskResult", "Task", "TASK_NAMES", "get_task", "read_jsonl",
@@ -34,14 +33,6 @@ __all__ = ["DataError", "MissingData", "TaskSpec", "Item", "TaskResult", "Task",
            "OFFICIAL_SIZES", "check_sizes"]
 
 VARIANTS = ("fast", "full")
-
-
-class DataError(ValueError):
-    """A missing or malformed data file; the message is one line naming the file (and line)."""
-
-
-class MissingData(DataError):
-    """The task's folder or file is absent (a run may skip the task instead of failing)."""
 
 
 @dataclass(frozen=True)
@@ -179,77 +170,6 @@ def check_sizes(task: str, variant: str, counts: Mapping[str, int]) -> list[str]
                 if got.get(uid, 0) != n]
     problems += [f"{uid}: not an official subtask" for uid in got if uid not in expected]
     return problems
-
-
-# ----------------------------------------------------------------------------------------------- readers
-
-def _decode(line: str, where: str) -> dict[str, Any]:
-    try:
-        rec = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise DataError(f"{where}: invalid JSON ({e.msg} at column {e.colno})") from None
-    if not isinstance(rec, dict):
-        raise DataError(f"{where}: expected a JSON object, got {type(rec).__name__}")
-    return rec
-
-
-def _check_fields(rec: Mapping[str, Any], fields: Sequence[str], where: str) -> None:
-    for f in fields:
-        if f not in rec:
-            raise DataError(f"{where}: missing field {f!r}")
-        if rec[f] is None:
-            raise DataError(f"{where}: field {f!r} is null")
-
-
-def _iter_lines(lines: Iterator[str], display: str, fields: Sequence[str]) -> Iterator[tuple[str, dict]]:
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        where = f"{display}:{n}"
-        rec = _decode(line, where)
-        _check_fields(rec, fields, where)
-        yield where, rec
-
-
-def read_jsonl(path: Path, display: str, fields: Sequence[str] = ()) -> Iterator[tuple[str, dict]]:
-    """(where, record) per non-empty line; `where` is `display:line` for error messages and provenance."""
-    if not path.is_file():
-        raise MissingData(f"{display}: file not found ({path})")
-    with path.open("r", encoding="utf-8") as f:
-        yield from _iter_lines(f, display, fields)
-
-
-def read_jsonl_folder(data_dir: Path | str, folder: str, fields: Sequence[str] = (),
-                      zip_name: str | None = None, password: bytes = b"BabyLM2025"
-                      ) -> Iterator[tuple[str, str, dict]]:
-    """(file stem, where, record) for every `*.jsonl` of `folder`, files in name order. With `zip_name`, the
-    folder is read from inside that (password) zip when it exists, else from a plain folder."""
-    data_dir = Path(data_dir)
-    zpath = data_dir / zip_name if zip_name else None
-    if zpath is not None and zpath.is_file():
-        with zipfile.ZipFile(zpath) as z:
-            names = sorted(n for n in z.namelist() if n.startswith(folder + "/") and n.endswith(".jsonl"))
-            if not names:
-                raise MissingData(f"{zip_name}:{folder}/: no .jsonl files in the zip")
-            for name in names:
-                display = f"{zip_name}:{name}"
-                try:
-                    raw = z.open(name, pwd=password).read().decode("utf-8")
-                except RuntimeError as e:
-                    raise DataError(f"{display}: cannot decrypt ({e})") from None
-                for where, rec in _iter_lines(iter(raw.splitlines()), display, fields):
-                    yield Path(name).stem, where, rec
-        return
-    path = data_dir / folder
-    if not path.is_dir():
-        extra = f" (nor {zip_name})" if zip_name else ""
-        raise MissingData(f"{folder}/: folder not found under {data_dir}{extra}")
-    files = sorted(path.glob("*.jsonl"))
-    if not files:
-        raise MissingData(f"{folder}/: no .jsonl files in {path}")
-    for fp in files:
-        for where, rec in read_jsonl(fp, f"{folder}/{fp.name}", fields):
-            yield fp.stem, where, rec
 
 
 def limit_per_uid(items: list[Item], limit: int | None) -> list[Item]:
