@@ -3,7 +3,6 @@ a tiny model learning a keyword task end to end, seed reproducibility, skipped a
 the pipeline's layout, the command line; a short real-data run."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import random
 from pathlib import Path
