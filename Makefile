@@ -14,7 +14,7 @@ STAMP := $(VENV)/.setup-stamp
 CLASSIT_DATA ?= $(abspath ../shared/data)
 export CLASSIT_DATA
 
-.PHONY: help setup reproduce status test lab clean
+.PHONY: help setup reproduce status figures test lab clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,12 +35,20 @@ reproduce: setup  ## run the notebooks of PROFILE in order with papermill (stage
 status: setup  ## say which stages of PROFILE are done, stale (and why) or missing; runs nothing
 	$(PY) -m classit_utils.pipeline status --profile $(PROFILE)
 
+figures:  ## copy PROFILE's generated figures (runs/PROFILE/figures) to figures/PROFILE, the ones the README shows
+	@test -d runs/$(PROFILE)/figures || { echo "no runs/$(PROFILE)/figures: run make reproduce PROFILE=$(PROFILE) first" >&2; exit 2; }
+	mkdir -p figures/$(PROFILE)
+	cp runs/$(PROFILE)/figures/*.png runs/$(PROFILE)/figures/*.pdf figures/$(PROFILE)/
+
 test: setup  ## run the test suite (tiny models, data subsets, one papermill smoke run)
 	$(PY) -m pytest -q
 
-lab: setup  ## open JupyterLab on the notebooks
+# jupyter refuses to start as root (containers) unless told; a normal user needs nothing
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+lab: setup  ## open JupyterLab on the notebooks (as root too, e.g. in a container)
 	$(PY) -m pip install -q -e ".[dev,lab]"
-	$(VENV)/bin/jupyter lab notebooks
+	$(VENV)/bin/jupyter lab $(LAB_ROOT) notebooks
 
 clean:  ## remove generated runs (keeps .venv and figures)
 	rm -rf runs

@@ -22,19 +22,21 @@ import argparse
 import ast
 import functools
 import hashlib
-import html
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import appendix
 from .config import REPO_ROOT, StudyConfig, load_config
 from .errors import ConfigError, DataError
-from .records import KEY_LIBS, atomic_write_json, atomic_write_text, provenance, versions
+from .records import KEY_LIBS, atomic_write_json, provenance, versions
 
 PACKAGE = "classit_utils"
+HEADLESS_ENV = {"CLASSIT_HEADLESS": "1", "TQDM_MININTERVAL": "5", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
 PACKAGE_DIR = REPO_ROOT / PACKAGE
 
 
@@ -268,39 +270,26 @@ def run_stage(cfg: StudyConfig, params_file: Path, stage: Stage, parts: dict[str
     out_nb.parent.mkdir(parents=True, exist_ok=True)
     _done_path(cfg, stage).unlink(missing_ok=True)
     t0 = time.time()
+    # the kernel inherits these: plain-text progress bars, few updates, no hub/transformers bars
+    os.environ.update(HEADLESS_ENV)
     pm.execute_notebook(str(stage.notebook), str(out_nb), parameters={"params_file": str(params_file.resolve())},
                         cwd=str(REPO_ROOT), log_output=True, progress_bar=True, kernel_name="python3")
     wall = time.time() - t0
-    render_html(out_nb, cfg.run_dir / "appendix" / f"{stage.name}.html")
+    appendix.clean_streams(out_nb)
+    appendix.render_notebook(out_nb, cfg.run_dir / "appendix" / f"{stage.name}.html")
     record = {"stage": stage.name, "key": stage_key(parts), "parts": parts, "wall_s": round(wall, 1),
               **provenance()}
     atomic_write_json(_done_path(cfg, stage), record)
     return record
 
 
-def render_html(notebook: Path, out: Path) -> Path:
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(notebook, as_version=4))
-    return atomic_write_text(out, body)
-
-
-def write_index(cfg: StudyConfig, params_file: Path, records: list[dict]) -> Path:
-    """The appendix's index page: stages with wall time, params, versions, git hash and device."""
-    rows = "\n".join(
-        f"<tr><td><a href='{r['stage']}.html'>{r['stage']}</a></td><td>{r.get('status', '')}</td>"
-        f"<td>{r.get('wall_s', '')}</td><td>{html.escape(str(r.get('git', '')))}</td>"
-        f"<td>{html.escape(str(r.get('device', '')))}</td><td>{r.get('time', '')}</td></tr>" for r in records)
-    vers = html.escape(json.dumps(provenance()["versions"]))
-    page = f"""<!doctype html><meta charset="utf-8"><title>classit appendix: {cfg.profile}</title>
-<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td,th{{padding:.2em .8em;text-align:left}}</style>
-<h1>classit: rendered notebooks, profile <code>{cfg.profile}</code></h1>
-<table><tr><th>stage</th><th>status</th><th>wall s</th><th>git</th><th>device</th><th>finished</th></tr>
-{rows}</table>
-<h2>Params (<code>{html.escape(str(params_file))}</code>)</h2><pre>{html.escape(params_file.read_text())}</pre>
-<h2>Versions</h2><pre>{vers}</pre>"""
-    return atomic_write_text(cfg.run_dir / "appendix" / "index.html", page)
+def _conditions(cfg: StudyConfig) -> dict[str, tuple[str, str]]:
+    """model -> (size, condition) from the registry, for the index's headlines ({} before training)."""
+    from .results import read_registry
+    try:
+        return {m.model: (m.size, m.condition) for m in read_registry(cfg).itertuples()}
+    except FileNotFoundError:
+        return {}
 
 
 def params_path(profile: str, params_file: Path | None = None) -> Path:
@@ -330,7 +319,7 @@ def run(profile: str, params_file: Path | None = None, force: tuple[str, ...] = 
             rec = {**run_stage(cfg, params_file, stage, parts), "status": "ran"}
             print(f"[classit] {stage.name}: done in {rec['wall_s']} s", flush=True)
         records.append(rec)
-    write_index(cfg, params_file, records)
+    appendix.write_index(cfg, params_file, records, _conditions(cfg))
     print(f"[classit] appendix: {cfg.run_dir / 'appendix' / 'index.html'}", flush=True)
     return records
 

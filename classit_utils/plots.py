@@ -1,6 +1,8 @@
 """The study's figures (seaborn on matplotlib). Every function takes a tidy table of a `stats` schema and
-returns a `matplotlib.figure.Figure`, built without pyplot (no global state, shown once in a notebook);
-`save_figure` writes it as PNG and PDF, atomically, under `figures/<profile>/` (`figure_dir`).
+returns a `StudyFigure`: a matplotlib `Figure` built without pyplot (no global state, no figure left open)
+that displays itself as a PNG wherever IPython shows it (JupyterLab, papermill's executed notebooks, their
+HTML), since IPython's inline formatter only knows pyplot's figures. `save_figure` writes it as PNG and PDF,
+atomically, under the run's figures folder (`runs/<profile>/figures/`; `make figures` copies the README's).
 
 | function | input | figure |
 |---|---|---|
@@ -26,13 +28,18 @@ from matplotlib.figure import Figure
 from . import records
 from .stats import EFFECTS, LOSS_CURVES, READING_DELTAS, ZERO_SHOT_ITEMS, as_conditions, condition_order
 
-__all__ = ["figure_dir", "save_figure", "plot_zscores", "plot_effects", "plot_loss_curves", "plot_blimp_heatmap",
+__all__ = ["StudyFigure", "save_figure", "plot_zscores", "plot_effects", "plot_loss_curves", "plot_blimp_heatmap",
            "plot_reading", "model_order"]
 
 
-def figure_dir(profile: str, root: str | Path | None = None) -> Path:
-    """`figures/<profile>/` under the repository root (or `root`)."""
-    return Path(root if root is not None else records.REPO_ROOT / "figures") / profile
+class StudyFigure(Figure):
+    """A Figure that IPython displays as a PNG (`_repr_png_`), so notebooks and their HTML show it inline."""
+    DISPLAY_DPI = 110
+
+    def _repr_png_(self) -> bytes:
+        buf = io.BytesIO()
+        self.savefig(buf, format="png", dpi=self.DISPLAY_DPI, bbox_inches="tight", metadata={"Software": None})
+        return buf.getvalue()
 
 
 def save_figure(fig: Figure, out_dir: str | Path, name: str, dpi: int = 200,
@@ -59,13 +66,13 @@ def model_order(df: pd.DataFrame) -> list[str]:
     return list(m.sort_values(["_s", "_c", "model"])["model"])
 
 
-def _panels(n: int, width: float, height: float, sharey: bool = True) -> tuple[Figure, list]:
-    fig = Figure(figsize=(width * n, height), layout="constrained")
+def _panels(n: int, width: float, height: float, sharey: bool = True) -> tuple[StudyFigure, list]:
+    fig = StudyFigure(figsize=(width * n, height), layout="constrained")
     axes = fig.subplots(1, n, sharey=sharey, squeeze=False)[0]
     return fig, list(axes)
 
 
-def plot_zscores(z: pd.DataFrame, value: str = "z", title: str | None = None) -> Figure:
+def plot_zscores(z: pd.DataFrame, value: str = "z", title: str | None = None) -> StudyFigure:
     """Distribution of per-task z-scores per condition: a box (median, IQR) and one point per task, one
     panel per size. Input: `stats.zscores(summary)`."""
     sizes = _sizes(z["size"])
@@ -93,7 +100,7 @@ def plot_zscores(z: pd.DataFrame, value: str = "z", title: str | None = None) ->
     return fig
 
 
-def plot_effects(effects: pd.DataFrame, title: str | None = None, tasks: Sequence[str] | None = None) -> Figure:
+def plot_effects(effects: pd.DataFrame, title: str | None = None, tasks: Sequence[str] | None = None) -> StudyFigure:
     """Effects vs the reference with their intervals: per task (rows; 'pooled' last) one point and error bar
     per comparison, a zero line, one panel per size. Input: `EFFECTS` rows of one scale (e.g. the output of
     `finetune_effects` or `zero_shot_effects`)."""
@@ -131,7 +138,7 @@ def plot_effects(effects: pd.DataFrame, title: str | None = None, tasks: Sequenc
     return fig
 
 
-def plot_loss_curves(curves: pd.DataFrame, logy: bool = False, title: str | None = None) -> Figure:
+def plot_loss_curves(curves: pd.DataFrame, logy: bool = False, title: str | None = None) -> StudyFigure:
     """Loss against step, one line per run (runs in order of appearance), one panel per phase. Input:
     `LOSS_CURVES` (`run, step, loss, phase`)."""
     LOSS_CURVES.validate(curves)
@@ -154,7 +161,7 @@ def plot_loss_curves(curves: pd.DataFrame, logy: bool = False, title: str | None
     return fig
 
 
-def plot_blimp_heatmap(items: pd.DataFrame, task: str = "blimp", title: str | None = None) -> Figure:
+def plot_blimp_heatmap(items: pd.DataFrame, task: str = "blimp", title: str | None = None) -> StudyFigure:
     """Accuracy (%) per BLiMP paradigm (rows, grouped by a `phenomenon` column when the items have one)
     and model (columns, by size then condition). Input: `ZERO_SHOT_ITEMS` (other tasks are ignored)."""
     ZERO_SHOT_ITEMS.validate(items)
@@ -168,7 +175,7 @@ def plot_blimp_heatmap(items: pd.DataFrame, task: str = "blimp", title: str | No
         rows = sorted(acc.index, key=lambda s: (str(ph[s]), s))
         acc = acc.loc[rows]
         acc.index = [f"{ph[s]}: {s}" for s in rows]
-    fig = Figure(figsize=(3.0 + 0.5 * acc.shape[1], 2.6 + 0.24 * acc.shape[0]), layout="constrained")
+    fig = StudyFigure(figsize=(3.0 + 0.5 * acc.shape[1], 2.6 + 0.24 * acc.shape[0]), layout="constrained")
     ax = fig.subplots()
     sns.heatmap(acc, ax=ax, vmin=0, vmax=100, cmap="viridis", cbar_kws={"label": "accuracy (%)"},
                 annot=acc.shape[0] * acc.shape[1] <= 200, fmt=".0f", annot_kws={"fontsize": 6})
@@ -181,13 +188,13 @@ def plot_blimp_heatmap(items: pd.DataFrame, task: str = "blimp", title: str | No
     return fig
 
 
-def plot_reading(deltas: pd.DataFrame, title: str | None = None) -> Figure:
+def plot_reading(deltas: pd.DataFrame, title: str | None = None) -> StudyFigure:
     """ΔR² per model (bars; one colour per measure, mean over rows of a model x measure). Input:
     `READING_DELTAS`."""
     READING_DELTAS.validate(deltas)
     order = model_order(deltas)
     measures = list(dict.fromkeys(deltas["measure"]))
-    fig = Figure(figsize=(1.5 + 0.6 * len(order) * max(1, len(measures)) ** 0.5, 3.6), layout="constrained")
+    fig = StudyFigure(figsize=(1.5 + 0.6 * len(order) * max(1, len(measures)) ** 0.5, 3.6), layout="constrained")
     ax = fig.subplots()
     sns.barplot(data=deltas, x="model", y="delta_r2", hue="measure", order=order, hue_order=measures,
                 errorbar=None, ax=ax, palette=sns.color_palette("colorblind", len(measures)))

@@ -14,6 +14,7 @@ keys are the whole params; with neither, `params/demo.yaml` is used (JupyterLab)
 from __future__ import annotations
 
 import ast
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,10 +86,23 @@ def stage_config(params_file: str | Path | None, overrides: Mapping[str, Any] | 
     return parse_config(raw, where=where), where
 
 
+def _display_settings() -> None:
+    """Tables show their full text (hypotheses, reasons); headless runs (`make reproduce` sets
+    CLASSIT_HEADLESS) get plain-text progress bars, not widget state a rendered page cannot show."""
+    import pandas as pd
+    pd.set_option("display.max_colwidth", None)
+    pd.set_option("display.width", 160)
+    if os.environ.get("CLASSIT_HEADLESS"):
+        import tqdm.auto
+        import tqdm.std
+        tqdm.auto.tqdm, tqdm.auto.trange = tqdm.std.tqdm, tqdm.std.trange   # before any module binds it
+
+
 def stage_setup(name: str, params_file: str | Path | None = None, overrides: Mapping[str, Any] | None = None,
                 namespace: Mapping[str, Any] | None = None) -> StageRun:
     """Validate the notebook's parameters into the study config (before any work) and make the stage's
     output folder `<run_dir>/<name>/`."""
+    _display_settings()
     cfg, where = stage_config(params_file, overrides, namespace or {})
     out = cfg.run_dir / name
     out.mkdir(parents=True, exist_ok=True)

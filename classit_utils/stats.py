@@ -44,7 +44,7 @@ __all__ = [
     "condition_order", "as_conditions",
     "Contrasts", "vs_base", "it_vs_base", "zscores", "iqr_table", "zero_shot_effects", "finetune_effects",
     "contrast", "correlation_bootstrap", "CorrelationBootstrap", "reading_differences", "holm", "claims_table",
-    "verdict",
+    "verdict", "HYPOTHESES", "decision_rule", "NO_VARIATION", "NO_VARIATION_WITHIN",
 ]
 
 # --------------------------------------------------------------------------------------------- schemas
@@ -118,11 +118,12 @@ EFFECTS = Schema("effects", {
     keys=("size", "task", "comparison"))   # fine-tuning rows also carry `selection`: filter to one to plot
 
 CLAIMS = Schema("claims", {
-    "size": "model size", "claim": "claim id", "question": "the question the row answers",
+    "size": "model size", "claim": "claim id", "hypothesis": "the claim the row tests, as a statement",
     "evidence": "which data and estimate answer it", "scale": "scale of the estimate",
     "estimate": "effect", "ci_low": "95% interval", "ci_high": "95% interval", "p": "unadjusted p",
     "p_holm": "Holm-adjusted p over every row of the table", "expected": "'> 0' (gain) or '~ 0' (no transfer)",
-    "margin": "smallest effect that matters, on `scale`", "verdict": "supported / not supported / inconclusive"},
+    "margin": "smallest effect that matters, on `scale`", "verdict": "supported / not supported / inconclusive",
+    "note": "why a row has no test (no variation), else empty"},
     keys=("size", "claim"))
 
 CONDITIONS = ("base", "conv", "qa", "merged", "seq_conv_qa", "seq_qa_conv")
@@ -225,6 +226,23 @@ def _test(res: Any, weights: Mapping[str, float], alpha: float, base: str) -> tu
     return float(np.squeeze(t.effect)), float(lo), float(hi), float(np.squeeze(t.pvalue))
 
 
+NO_VARIATION = "no variation in the compared values: no test"
+NO_VARIATION_WITHIN = "no variation within conditions (every run scored the same): no test"
+
+
+def _flat(values: np.ndarray) -> bool:
+    """True when `values` are all equal up to float rounding (relative 1e-9)."""
+    values = np.asarray(values, float)
+    values = values[~np.isnan(values)]
+    return len(values) == 0 or float(np.ptp(values)) <= 1e-9 * max(1.0, float(np.abs(values).max()))
+
+
+def _untested(est: float, scale: float, note: str) -> tuple[float, float, float, float, str]:
+    """A comparison without variation: the estimate (rounding noise set to 0), no interval, no p-value."""
+    est = 0.0 if abs(est) <= 1e-9 * max(1.0, scale) else est
+    return est, np.nan, np.nan, np.nan, note
+
+
 def _paired_mean(d: np.ndarray, alpha: float) -> tuple[float, float, float]:
     """Mean of paired differences with its t-interval (NaN interval when undefined)."""
     d = d[~np.isnan(d)]
@@ -275,9 +293,13 @@ def zero_shot_effects(items: pd.DataFrame, base: str = BASE, contrasts: Contrast
         acc = df.pivot_table(index=["task", "subtask", "item_id"], columns="condition", values="correct",
                              aggfunc="mean")
         for name, w in cons.items():
-            est, lo, hi, p = _test(res, w, alpha, base)
             cols = list(w)
             d = (acc[cols].dropna() * pd.Series(w)).sum(axis=1).to_numpy()
+            note = ""
+            if _flat(d):      # every item answered alike by the compared conditions: GEE would fit noise
+                est, lo, hi, p, note = _untested(0.0, 1.0, NO_VARIATION)
+            else:
+                est, lo, hi, p = _test(res, w, alpha, base)
             ad, alo, ahi = _paired_mean(d, alpha)
             n_items = int(df.loc[df["condition"].isin(cols), ["task", "subtask", "item_id"]]
                           .drop_duplicates().shape[0])
@@ -286,31 +308,35 @@ def zero_shot_effects(items: pd.DataFrame, base: str = BASE, contrasts: Contrast
                          "method": "GEE binomial, exchangeable within item"
                          + (" + subtask FE" if subtask_effects else " + task FE" if pooled else ""),
                          "odds_ratio": np.exp(est), "or_low": np.exp(lo), "or_high": np.exp(hi),
-                         "acc_diff": ad, "acc_low": alo, "acc_high": ahi})
+                         "acc_diff": ad, "acc_low": alo, "acc_high": ahi, "note": note})
     return pd.DataFrame(rows, columns=[*EFFECTS.columns, "odds_ratio", "or_low", "or_high",
-                                       "acc_diff", "acc_low", "acc_high"])
+                                       "acc_diff", "acc_low", "acc_high", "note"])
 
 
 # ---------------------------------------------------------------------------------------- fine-tuning
 
 
 def _boot_contrast(samples: list[np.ndarray], weights: list[float], n_boot: int, seed: int,
-                   alpha: float) -> tuple[float, float, float, float]:
+                   alpha: float) -> tuple[float, float, float, float, str]:
     """Bootstrap (resampling each sample independently) of sum_k w_k mean(sample_k): estimate, percentile
-    interval and a two-sided bootstrap p-value (twice the smaller tail share beyond 0)."""
+    interval, a two-sided bootstrap p-value (twice the smaller tail share beyond 0) and a note (why there
+    is no test, when there is none)."""
     w = np.asarray(weights, float)
 
     def stat(*xs: np.ndarray, axis: int = -1) -> np.ndarray:
         return sum(wk * x.mean(axis=axis) for wk, x in zip(w, xs))
 
     est = float(stat(*samples))
+    scale = max(float(np.abs(np.concatenate(samples)).max()), 1.0)
+    if all(_flat(x) for x in samples):
+        return _untested(est, scale, NO_VARIATION if _flat(np.concatenate(samples)) else NO_VARIATION_WITHIN)
     if any(len(s) < 2 for s in samples):
-        return est, np.nan, np.nan, np.nan
+        return est, np.nan, np.nan, np.nan, "fewer than 2 runs in a condition: no interval"
     res = sps.bootstrap(tuple(samples), stat, n_resamples=n_boot, vectorized=True, paired=False,
                         confidence_level=1 - alpha, method="percentile", random_state=np.random.default_rng(seed))
     dist = res.bootstrap_distribution
     p = min(1.0, 2 * min(np.mean(dist <= 0), np.mean(dist >= 0)))
-    return est, float(res.confidence_interval.low), float(res.confidence_interval.high), float(p)
+    return est, float(res.confidence_interval.low), float(res.confidence_interval.high), float(p), ""
 
 
 def finetune_effects(ft: pd.DataFrame, base: str = BASE, contrasts: Contrasts | None = None,
@@ -343,9 +369,20 @@ def finetune_effects(ft: pd.DataFrame, base: str = BASE, contrasts: Contrasts | 
     rows = []
 
     def fit(df: pd.DataFrame, cons: Contrasts, fixed: Sequence[str], cov: str) -> list:
-        res = smf.ols(_formula("value", base, fixed), data=df.assign(value=df["value"].astype(float))).fit(
-            cov_type=cov, use_t=True)
-        return [(name, *_test(res, w, alpha, base), float(res.df_resid)) for name, w in cons.items()]
+        y = df["value"].astype(float)
+        res = smf.ols(_formula("value", base, fixed), data=df.assign(value=y)).fit(cov_type=cov, use_t=True)
+        scale = max(float(y.abs().max()), 1.0)
+        out = []
+        for name, w in cons.items():
+            est, lo, hi, p = _test(res, w, alpha, base)
+            note = ""
+            compared = y[df["condition"].isin(list(w)).to_numpy()]
+            if _flat(compared):                               # identical values: the fit's t is rounding noise
+                est, lo, hi, p, note = _untested(est, scale, NO_VARIATION)
+            elif np.sqrt(max(res.scale, 0.0)) <= 1e-9 * scale:   # no residual variance to test against
+                est, lo, hi, p, note = _untested(est, scale, NO_VARIATION_WITHIN)
+            out.append((name, est, lo, hi, p, note, float(res.df_resid)))
+        return out
 
     for (size, selection), dsz in ft.groupby(["size", "selection"], sort=True):
         conds = condition_order(dsz["condition"], base)
@@ -357,14 +394,14 @@ def finetune_effects(ft: pd.DataFrame, base: str = BASE, contrasts: Contrasts | 
             tcons = {k: w for k, w in cons.items() if set(w) <= set(tconds)}
             metric = ",".join(sorted(df["metric"].unique()))
             if method == "ols":
-                for name, est, lo, hi, p, dfr in fit(df, tcons, blocks, "nonrobust"):
-                    rows.append(_ft_row(size, task, name, est, lo, hi, p, df, tcons[name],
+                for name, est, lo, hi, p, note, dfr in fit(df, tcons, blocks, "nonrobust"):
+                    rows.append(_ft_row(size, task, name, est, lo, hi, p, note, df, tcons[name],
                                         f"OLS per task{how}, t-interval", selection, metric, dfr))
             else:
                 for name, w in tcons.items():
                     samples = [df.loc[df["condition"] == c, "value"].to_numpy(float) for c in w]
-                    est, lo, hi, p = _boot_contrast(samples, list(w.values()), n_boot, seed, alpha)
-                    rows.append(_ft_row(size, task, name, est, lo, hi, p, df, w, "bootstrap over seeds",
+                    est, lo, hi, p, note = _boot_contrast(samples, list(w.values()), n_boot, seed, alpha)
+                    rows.append(_ft_row(size, task, name, est, lo, hi, p, note, df, w, "bootstrap over seeds",
                                         selection, metric, np.nan))
         if not pooled:
             continue
@@ -374,8 +411,8 @@ def finetune_effects(ft: pd.DataFrame, base: str = BASE, contrasts: Contrasts | 
         df = dsz.sort_values(["task", "condition", "model", "seed"]).reset_index(drop=True)
         if method == "ols":
             # task x seed blocks nest the task fixed effects
-            for name, est, lo, hi, p, dfr in fit(df, full, blocks or ["task"], pooled_cov):
-                rows.append(_ft_row(size, "pooled", name, est, lo, hi, p, df, full[name],
+            for name, est, lo, hi, p, note, dfr in fit(df, full, blocks or ["task"], pooled_cov):
+                rows.append(_ft_row(size, "pooled", name, est, lo, hi, p, note, df, full[name],
                                     f"OLS + task FE{how} ({pooled_cov}), t-interval", selection, "mixed", dfr))
         else:
             for name, w in full.items():
@@ -384,17 +421,19 @@ def finetune_effects(ft: pd.DataFrame, base: str = BASE, contrasts: Contrasts | 
                     for c, wc in w.items():
                         samples.append(df.loc[(df["task"] == t) & (df["condition"] == c), "value"].to_numpy(float))
                         weights.append(wc / len(tasks))
-                est, lo, hi, p = _boot_contrast(samples, weights, n_boot, seed, alpha)
-                rows.append(_ft_row(size, "pooled", name, est, lo, hi, p, df, w,
+                est, lo, hi, p, note = _boot_contrast(samples, weights, n_boot, seed, alpha)
+                rows.append(_ft_row(size, "pooled", name, est, lo, hi, p, note, df, w,
                                     "bootstrap over seeds, mean over tasks", selection, "mixed", np.nan))
-    return pd.DataFrame(rows, columns=[*EFFECTS.columns, "selection", "metric", "df"])
+    return pd.DataFrame(rows, columns=[*EFFECTS.columns, "selection", "metric", "df", "note"])
 
 
-def _ft_row(size: Any, task: str, name: str, est: float, lo: float, hi: float, p: float, df: pd.DataFrame,
-            w: Mapping[str, float], method: str, selection: Any, metric: str, dfr: float) -> dict[str, Any]:
+def _ft_row(size: Any, task: str, name: str, est: float, lo: float, hi: float, p: float, note: str,
+            df: pd.DataFrame, w: Mapping[str, float], method: str, selection: Any, metric: str,
+            dfr: float) -> dict[str, Any]:
     n = int(df["condition"].isin(list(w)).sum())
     return {"size": size, "task": task, "comparison": name, "scale": "points", "estimate": est, "ci_low": lo,
-            "ci_high": hi, "p": p, "n": n, "method": method, "selection": selection, "metric": metric, "df": dfr}
+            "ci_high": hi, "p": p, "n": n, "method": method, "selection": selection, "metric": metric, "df": dfr,
+            "note": note}
 
 
 # ---------------------------------------------------------------------------------------- correlation
@@ -463,13 +502,16 @@ def correlation_bootstrap(items: pd.DataFrame, n_boot: int = 2000, seed: int = 0
                              "ci_low": lo[j], "ci_high": hi[j], "n": n})
         for i, name in enumerate(cons):
             d = dist[k + i]
-            p = min(1.0, 2 * min(np.mean(d <= 0), np.mean(d >= 0)))
+            e, elo, ehi = est[k + i], lo[k + i], hi[k + i]
+            p, note = min(1.0, 2 * min(np.mean(d <= 0), np.mean(d >= 0))), ""
+            if _flat(d):          # the compared models rank every resample alike (e.g. identical scores)
+                e, elo, ehi, p, note = _untested(e, 1.0, NO_VARIATION)
             eff_rows.append({"size": size, "task": task, "comparison": name, "scale": "rho",
-                             "estimate": est[k + i], "ci_low": lo[k + i], "ci_high": hi[k + i], "p": float(p),
-                             "n": n, "method": f"bootstrap over items ({method}, {n_boot})"})
+                             "estimate": e, "ci_low": elo, "ci_high": ehi, "p": float(p),
+                             "n": n, "method": f"bootstrap over items ({method}, {n_boot})", "note": note})
     return CorrelationBootstrap(
         pd.DataFrame(rho_rows, columns=["size", "task", "model", "condition", "rho", "ci_low", "ci_high", "n"]),
-        pd.DataFrame(eff_rows, columns=list(EFFECTS.columns)))
+        pd.DataFrame(eff_rows, columns=[*EFFECTS.columns, "note"]))
 
 
 def reading_differences(deltas: pd.DataFrame, base: str = BASE) -> pd.DataFrame:
@@ -539,6 +581,26 @@ def verdict(expected: str, estimate: float, ci_low: float, ci_high: float, p_adj
     raise ValueError(f"verdict: unknown expectation {expected!r} ('> 0', '~ 0')")
 
 
+HYPOTHESES = {
+    "ft_it": "IT gives a fine-tuning gain (mean of the IT conditions above the base)",
+    "ft_seq": "Sequential curricula beat the merged one in fine-tuning",
+    "zs_it": "IT gains do not carry over to zero-shot accuracy",
+    "zs_seq": "The sequential advantage does not carry over to zero-shot accuracy",
+    "corr_it": "IT gains do not carry over to {task} (Spearman rho)",
+}
+
+
+def decision_rule(alpha: float, ft_margin: float, zs_margin: float, rho_margin: float) -> str:
+    """The claims table's verdict rule in words (markdown), with the study's margins."""
+    return (f"Each row tests one hypothesis; `p_holm` is Holm-adjusted over every row. A claimed **gain** is "
+            f"*supported* when `p_holm` < {alpha:g} and the estimate is positive, *not supported* when the 95% "
+            f"interval excludes a gain as large as the margin ({ft_margin:g} points in fine-tuning), otherwise "
+            f"*inconclusive*. A claimed **absence of transfer** is *supported* when the interval excludes a gain as "
+            f"large as the margin ({zs_margin:g} log-odds zero-shot, {rho_margin:g} in ρ), *not supported* when "
+            f"there is a significant gain, otherwise *inconclusive*. A row without variation has no test and is "
+            f"*inconclusive* (its note says so).")
+
+
 def claims_table(finetune: pd.DataFrame | None = None, zero_shot: pd.DataFrame | None = None,
                  correlation: pd.DataFrame | None = None, base: str = BASE, alpha: float = 0.05,
                  ft_margin: float = 0.5, zs_margin: float = 0.1, rho_margin: float = 0.05,
@@ -561,10 +623,10 @@ def claims_table(finetune: pd.DataFrame | None = None, zero_shot: pd.DataFrame |
     rows: list[dict[str, Any]] = []
     seq_ok = lambda conds: set(SEQUENTIAL) | {MERGED} <= set(conds)  # noqa: E731
 
-    def add(size: Any, claim: str, question: str, evidence: str, r: pd.Series, expected: str, margin: float):
-        rows.append({"size": size, "claim": claim, "question": question, "evidence": evidence, "scale": r["scale"],
-                     "estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "p": r["p"],
-                     "expected": expected, "margin": margin})
+    def add(size: Any, claim: str, hypothesis: str, evidence: str, r: pd.Series, expected: str, margin: float):
+        rows.append({"size": size, "claim": claim, "hypothesis": hypothesis, "evidence": evidence,
+                     "scale": r["scale"], "estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                     "p": r["p"], "expected": expected, "margin": margin, "note": r.get("note", "") or ""})
 
     if finetune is not None:
         for size, df in finetune.groupby("size", sort=True):
@@ -574,7 +636,7 @@ def claims_table(finetune: pd.DataFrame | None = None, zero_shot: pd.DataFrame |
                 it = r["comparison"] == IT_VS_BASE
                 sel = f", selection {r['selection']}" if df["selection"].nunique() > 1 else ""
                 add(size, ("ft_it" if it else "ft_seq") + (f"@{r['selection']}" if sel else ""),
-                    "Does IT help fine-tuning?" if it else "Do sequential curricula beat merged in fine-tuning?",
+                    HYPOTHESES["ft_it"] if it else HYPOTHESES["ft_seq"],
                     f"fine-tuning, {r['comparison']}, pooled over {df['task'].nunique()} tasks{sel}",
                     r, "> 0", ft_margin)
     if zero_shot is not None:
@@ -584,8 +646,7 @@ def claims_table(finetune: pd.DataFrame | None = None, zero_shot: pd.DataFrame |
             for _, r in eff.iterrows():
                 it = r["comparison"] == IT_VS_BASE
                 add(size, "zs_it" if it else "zs_seq",
-                    "Does the IT gain carry over to zero-shot?" if it
-                    else "Does the sequential advantage carry over to zero-shot?",
+                    HYPOTHESES["zs_it"] if it else HYPOTHESES["zs_seq"],
                     f"zero-shot items, {r['comparison']}, pooled over {df['task'].nunique()} task families",
                     r, "~ 0", zs_margin)
     if correlation is not None:
@@ -593,9 +654,10 @@ def claims_table(finetune: pd.DataFrame | None = None, zero_shot: pd.DataFrame |
             eff = correlation_bootstrap(df, n_boot=n_boot, seed=seed, base=base,
                                         contrasts=it_vs_base(df["condition"], base), alpha=alpha).effects
             for _, r in eff.iterrows():
-                add(size, f"corr_it:{r['task']}", f"Does the IT gain carry over to {r['task']}?",
+                add(size, f"corr_it:{r['task']}", HYPOTHESES["corr_it"].format(task=r["task"]),
                     f"{r['task']} Spearman rho, {r['comparison']}, bootstrap over items", r, "~ 0", rho_margin)
     out = pd.DataFrame(rows, columns=[c for c in CLAIMS.columns if c not in ("p_holm", "verdict")])
+    out["note"] = out["note"].fillna("")
     out = out.sort_values("size", kind="stable").reset_index(drop=True)
     out["p_holm"] = holm(out["p"].to_numpy()) if len(out) else []
     out["verdict"] = [verdict(r.expected, r.estimate, r.ci_low, r.ci_high, r.p_holm, r.margin, alpha)

@@ -160,6 +160,7 @@ def tiny_params(tmp_path: Path) -> Path:
 @pytest.mark.smoke
 def test_notebook_chain_runs_and_second_run_skips(tmp_path):
     params = tiny_params(tmp_path)
+    git_before = _git_status()
     first = P.run("smoke", params)
     assert [r["status"] for r in first] == ["ran"] * len(first)
     m = json.loads((tmp_path / "run" / "00_data" / "metrics.json").read_text())
@@ -205,6 +206,33 @@ def test_notebook_chain_runs_and_second_run_skips(tmp_path):
     assert "00_data" in (tmp_path / "run" / "appendix" / "index.html").read_text()
     second = P.run("smoke", params)
     assert [r["status"] for r in second] == ["skipped (unchanged)"] * len(second)
+    _check_appendix(tmp_path / "run")
+    assert _git_status() == git_before                        # a run leaves the working tree as it was
+
+
+def _git_status() -> str:
+    import subprocess
+    return subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True).stdout
+
+
+def _check_appendix(run: Path) -> None:
+    """What a reader of the rendered appendix needs: every plot cell shows its figure as a PNG (no
+    `<Figure size ...>` text), no parameter cells, no widget state, and an index that says what each stage found."""
+    import nbformat
+    for nb_path in sorted((run / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(nb_path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code" and "plots.plot_" in cell.source and "if len(" not in cell.source \
+                    and "if deltas" not in cell.source:
+                assert any("image/png" in o.get("data", {}) for o in cell.outputs), (nb_path.name, cell.source[:60])
+        assert "application/vnd.jupyter.widget-view+json" not in nb_path.read_text(), nb_path.name
+        page = (run / "appendix" / f"{nb_path.stem}.html").read_text()
+        assert "&lt;Figure size" not in page and "<Figure size" not in page, nb_path.stem
+        assert "params_file = " not in page and "stage_setup(" not in page, nb_path.stem
+        if any("plots.plot_" in c.source for c in nb.cells if c.cell_type == "code"):
+            assert "data:image/png;base64" in page, nb_path.stem
+    index = (run / "appendix" / "index.html").read_text()
+    assert "what it found" in index and "validation loss" in index and "blimp (tiny): base" in index
 
 
 @pytest.mark.smoke

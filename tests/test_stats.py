@@ -457,8 +457,11 @@ def test_plot_reading_and_save_figure(tmp_path, close_figs):
     assert len(ax.containers) == 2 and all(len(c.patches) == 4 for c in ax.containers)
     np.testing.assert_allclose([p.get_height() for p in ax.containers[1].patches], [0.02, 0.04, 0.06, 0.08])
 
-    out = plots.figure_dir("demo", root=tmp_path / "figures")
-    assert out == tmp_path / "figures" / "demo"
+    png = fig._repr_png_()                   # what IPython shows inline (JupyterLab, papermill, HTML)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and fig._repr_png_() == png
+    from IPython.core.formatters import PNGFormatter
+    assert PNGFormatter()(fig) == png
+    out = tmp_path / "figures" / "demo"
     paths = plots.save_figure(fig, out, "reading")
     assert [p.name for p in paths] == ["reading.png", "reading.pdf"]
     assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and paths[1].read_bytes()[:5] == b"%PDF-"
@@ -466,3 +469,45 @@ def test_plot_reading_and_save_figure(tmp_path, close_figs):
     first = [p.read_bytes() for p in paths]
     plots.save_figure(fig, out, "reading")
     assert [p.read_bytes() for p in paths] == first          # same figure, same bytes
+
+
+# ------------------------------------------------------------------------------------------ no variation
+def test_a_comparison_without_variation_has_no_p_value():
+    """Identical scores in the compared conditions (the demo's MRPC: every model predicts one class) used to
+    give estimates of 1e-14 with p-values from rounding noise; they now say there is no test."""
+    rows = [{"model": f"m_{c}", "size": "tiny", "condition": c, "task": t, "seed": s, "selection": "heldout",
+             "metric": "f1", "value": v}
+            for t, vals in (("mrpc", {"base": 80.0, "conv": 80.0, "qa": 80.0}),        # identical everywhere
+                            ("rte", {"base": 50.0, "conv": 52.0, "qa": 55.0}))         # constant within condition
+            for c, v in vals.items() for s in range(3)]
+    eff = S.finetune_effects(pd.DataFrame(rows)).set_index(["task", "comparison"])
+    mrpc = eff.loc["mrpc"]
+    assert (mrpc["estimate"] == 0.0).all() and mrpc["p"].isna().all() and mrpc["ci_low"].isna().all()
+    assert (mrpc["note"] == S.NO_VARIATION).all()
+    rte = eff.loc[("rte", "qa - base")]
+    assert rte["estimate"] == pytest.approx(5.0) and np.isnan(rte["p"]) and rte["note"] == S.NO_VARIATION_WITHIN
+    boot = S.finetune_effects(pd.DataFrame(rows), method="bootstrap", n_boot=200).set_index(["task", "comparison"])
+    assert boot.loc["mrpc", "p"].isna().all() and (boot.loc["mrpc", "note"] == S.NO_VARIATION).all()
+    adjusted = S.holm(eff["p"])                                                    # NaN stays NaN under Holm
+    assert adjusted.loc["mrpc"].isna().all() and adjusted.loc["rte"].notna().sum() == 0   # rte: no test either
+
+    # noisy data keeps its test
+    noisy = [dict(r, value=r["value"] + 0.5 * (r["seed"] - 1) * (1 + (r["condition"] == "qa"))) for r in rows]
+    assert S.finetune_effects(pd.DataFrame(noisy)).loc[lambda d: d.task == "rte", "p"].notna().all()
+
+
+def test_zero_shot_and_correlation_without_variation_have_no_p_value():
+    rng = np.random.default_rng(0)
+    correct = rng.integers(0, 2, 60)
+    items = pd.DataFrame([{"model": f"m_{c}", "size": "tiny", "condition": c, "task": "blimp", "subtask": "p",
+                           "item_id": f"i{i}", "correct": int(correct[i])} for c in ("base", "conv") for i in range(60)])
+    z = S.zero_shot_effects(items).iloc[0]
+    assert z["estimate"] == 0.0 and np.isnan(z["p"]) and z["note"] == S.NO_VARIATION
+    score = rng.random(50)
+    corr = pd.DataFrame([{"model": f"m_{c}", "size": "tiny", "condition": c, "task": "wug_adj", "item_id": i,
+                          "score": score[i], "target": i % 7} for c in ("base", "conv") for i in range(50)])
+    e = S.correlation_bootstrap(corr, n_boot=200).effects.iloc[0]
+    assert e["estimate"] == 0.0 and np.isnan(e["p"]) and e["note"] == S.NO_VARIATION
+    claims = S.claims_table(zero_shot=items, correlation=corr, n_boot=200)
+    assert (claims["verdict"] == "inconclusive").all() and (claims["note"] == S.NO_VARIATION).all()
+    assert claims["hypothesis"].tolist() == [S.HYPOTHESES["zs_it"], S.HYPOTHESES["corr_it"].format(task="wug_adj")]
