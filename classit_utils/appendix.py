@@ -54,7 +54,21 @@ def clean_streams(notebook: Path) -> None:
 
     nb = nbformat.read(notebook, as_version=4)
     nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            for out in cell.outputs:
+                if out.output_type == "stream":
+                    out.text = last_states(out.text)
+            cell.outputs = [o for o in cell.outputs if o.output_type != "stream" or o.text.strip()]
     atomic_write_text(notebook, nbformat.writes(nb))
+
+
+def last_states(text: str) -> str:
+    """Each line's last carriage-return state, blank lines dropped: a finished progress bar keeps its final
+    line, one that cleared itself (`leave=False`) leaves nothing."""
+    lines = (line.rsplit("\r", 1)[-1].rstrip() if line.rstrip("\r") else "" for line in text.split("\n"))
+    kept = [line for line in lines if line.strip()]
+    return "\n".join(kept) + ("\n" if kept else "")
 
 
 # ------------------------------------------------------------------------------------------- headlines
@@ -67,7 +81,8 @@ def _best_it(by_condition: Mapping[str, float], lower_is_better: bool = False) -
 
 
 def _dec(x: float) -> int:
-    return 1 if abs(x) >= 10 else 3
+    """Percent-like scores (accuracy, GLUE, losses) with one decimal, correlations and small scores with three."""
+    return 1 if abs(x) >= 1 else 3
 
 
 def _by_condition(scores: Mapping[str, Mapping[str, float]], task: str, conditions: Mapping[str, tuple[str, str]]
@@ -134,7 +149,8 @@ def headline(stage: str, metrics: Mapping[str, Any], conditions: Mapping[str, tu
                 + "; ".join(s.replace("mean ", "") for s in _compare("GLUE", per)) + "."
                 + (f" Skipped (no data): {', '.join(m.get('skipped', {}))}." if m.get("skipped") else ""))
     if stage == "09_statistics":
-        return " ".join(f"{c['size']}, {c['claim']}: {c['verdict']}." for c in m.get("claims", []))
+        return " ".join(f"{c['size']}: {c.get('hypothesis', c['claim'])}: {c['verdict']}."
+                        for c in m.get("claims", []))
     return ""
 
 
@@ -167,7 +183,7 @@ table.small{{font-size:85%;color:#444}} code{{font-size:95%}}
 <p>The appendix of the <code>{cfg.profile}</code> profile: each stage is a notebook run by papermill with
 <code>{html.escape(str(params_file.name))}</code>; its page shows the tables and figures with a reading guide.
 Start with <a href="09_statistics.html">09_statistics</a> for the answer to each claim.</p>
-<table><tr><th>stage</th><th>what it does</th><th>what it found</th><th>wall s</th><th>this run</th></tr>
+<table><tr><th>stage</th><th>what it does</th><th>what it found</th><th>wall&nbsp;time&nbsp;(s)</th><th>this run</th></tr>
 {chr(10).join(rows)}</table>
 <h2>Provenance</h2>
 <table class=small><tr><th>stage</th><th>git commit</th><th>device</th><th>finished</th></tr>

@@ -112,7 +112,10 @@ def plot_effects(effects: pd.DataFrame, title: str | None = None, tasks: Sequenc
     tasks = list(tasks) if tasks is not None else (
         sorted(t for t in effects["task"].unique() if t != "pooled")
         + (["pooled"] if (effects["task"] == "pooled").any() else []))
-    comps = list(dict.fromkeys(effects["comparison"]))
+    # comparisons in the study's condition order ("conv - base" before "qa - base"), whatever rows were dropped
+    lead = condition_order(c.split(" - ")[0] for c in effects["comparison"])
+    comps = sorted(dict.fromkeys(effects["comparison"]),
+                   key=lambda c: lead.index(c.split(" - ")[0]))
     colors = sns.color_palette("colorblind", len(comps))
     step = 0.7 / max(len(comps), 1)
     offsets = (np.arange(len(comps)) - (len(comps) - 1) / 2) * step

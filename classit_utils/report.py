@@ -46,6 +46,8 @@ def interval(lo: Any, hi: Any, decimals: int) -> str:
 
 
 def _label(task: str, metric: str) -> str:
+    if task == "reading":                   # the task's headline is the eye-tracking score (07 shows both)
+        return f"reading: eye tracking ({unit(metric)})"
     u = unit(metric)
     return f"{task} ({metric}{', ' + u if u and u != metric else ''})"
 
@@ -134,9 +136,13 @@ def effects_table(eff: pd.DataFrame) -> pd.DataFrame:
             row["note"] = r["note"]
         rows.append(row)
     out = pd.DataFrame(rows)
+    if out.empty:
+        return out
     if "note" in out:
         out["note"] = out["note"].fillna("")
-    return out
+    if out["Holm p"].eq("–").all() and out["p"].ne("–").any():
+        out = out.drop(columns="Holm p")               # a table that was not corrected does not pretend to be
+    return out.set_index(["size", "task", "comparison"])
 
 
 def iqr_display(table: pd.DataFrame) -> pd.DataFrame:
@@ -159,7 +165,10 @@ def claims_display(claims: pd.DataFrame) -> pd.DataFrame:
                                           f"{scale_names.get(r['scale'], r['scale'])}",
                      "Holm p": p_value(r["p_holm"]), "verdict": r["verdict"], "note": r.get("note", "")})
     out = pd.DataFrame(rows)
-    return out if len(out) and out["note"].astype(bool).any() else out.drop(columns="note", errors="ignore")
+    if out.empty:
+        return out
+    out = out if out["note"].astype(bool).any() else out.drop(columns="note")
+    return out.set_index(["size", "hypothesis"])
 
 
 def reading_scores(deltas: pd.DataFrame) -> pd.DataFrame:
@@ -174,7 +183,8 @@ def reading_differences(diffs: pd.DataFrame) -> pd.DataFrame:
     out = diffs[["size", "measure", "condition", "delta_r2", "base_delta_r2", "difference"]].copy()
     for col in ("delta_r2", "base_delta_r2", "difference"):
         out[col] = out[col].map(lambda v: number(v, 4))
-    return out.rename(columns={"delta_r2": "ΔR²", "base_delta_r2": "base ΔR²", "difference": "difference (ΔR²)"})
+    out = out.rename(columns={"delta_r2": "ΔR²", "base_delta_r2": "base ΔR²", "difference": "difference (ΔR²)"})
+    return out.set_index(["size", "measure", "condition"])
 
 
 def reply_losses(reply: pd.DataFrame) -> pd.DataFrame:
@@ -189,4 +199,4 @@ def rho_table(rho: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"size": rho["size"], "task": rho["task"], "model": rho["model"],
                          "condition": rho["condition"], "ρ": rho["rho"].map(lambda v: number(v, 3)),
                          "95% CI": [interval(a, b, 3) for a, b in zip(rho["ci_low"], rho["ci_high"])],
-                         "n": rho["n"]})
+                         "n": rho["n"]}).set_index(["size", "task", "model"])

@@ -54,13 +54,12 @@ class StageRun:
     source: str                        # where the config came from, for the record
     t0: float = field(default_factory=time.time)
 
-    def finish(self, metrics: Mapping[str, Any]) -> Path:
+    def finish(self, metrics: Mapping[str, Any]) -> None:
         """Write `<out>/metrics.json`: the numbers, the resolved config (defaults filled in), the params
-        source, provenance and wall time."""
+        source, provenance and wall time (one line says where; the numbers are in the tables above)."""
         path = write_metrics(self.out, self.name, dict(metrics), self.cfg.model_dump(mode="json"),
                              wall_s=round(time.time() - self.t0, 1), source=self.source)
         print(f"{self.name}: metrics written to {path}")
-        return path
 
 
 def stage_config(params_file: str | Path | None, overrides: Mapping[str, Any] | None,

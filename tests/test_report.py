@@ -55,17 +55,19 @@ def test_effects_and_claims_tables_are_short_and_say_when_there_is_no_test():
          "ci_low": math.nan, "ci_high": math.nan, "p": math.nan, "n": 6, "method": "OLS", "p_holm": math.nan,
          "note": "no variation in the compared values: no test"}])
     t = report.effects_table(eff)
-    assert list(t.columns) == ["size", "task", "comparison", "estimate (points)", "95% CI", "p", "Holm p", "n", "note"]
+    assert t.index.names == ["size", "task", "comparison"]
+    assert list(t.columns) == ["estimate (points)", "95% CI", "p", "Holm p", "n", "note"]
     assert t.iloc[0][["estimate (points)", "95% CI", "p", "Holm p"]].tolist() == ["1.23", "[−0.50, 2.97]", "<0.001",
                                                                                   "0.001"]
+    assert "Holm p" not in report.effects_table(eff.drop(columns="p_holm")).columns   # uncorrected: not shown
     assert t.iloc[1][["estimate (points)", "95% CI", "p"]].tolist() == ["0.00", "–", "–"]
     claims = pd.DataFrame([{"size": "tiny", "hypothesis": "IT gains do not carry over to zero-shot accuracy",
                             "scale": "log_odds", "estimate": -0.0061, "ci_low": -0.0234, "ci_high": 0.011,
                             "p_holm": 1.0, "verdict": "supported", "note": ""}])
     c = report.claims_display(claims)
-    assert c.to_dict("records") == [{"size": "tiny", "hypothesis": "IT gains do not carry over to zero-shot accuracy",
-                                     "estimate [95% CI]": "−0.006 [−0.023, 0.011] log-odds", "Holm p": "1.000",
-                                     "verdict": "supported"}]
+    assert c.reset_index().to_dict("records") == [{
+        "size": "tiny", "hypothesis": "IT gains do not carry over to zero-shot accuracy",
+        "estimate [95% CI]": "−0.006 [−0.023, 0.011] log-odds", "Holm p": "1.000", "verdict": "supported"}]
 
 
 @pytest.mark.parametrize("x,d,text", [(-0.0004, 3, "0.000"), (-1.25, 1, "−1.2"), (3, 2, "3.00"), (None, 1, "–")])
