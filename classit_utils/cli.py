@@ -17,7 +17,7 @@ import sys
 from typing import Callable, Sequence
 
 from .errors import ConfigError, DataError
-from .tasks import TASK_NAMES
+from .tasks import RULES, TASK_NAMES
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -26,15 +26,20 @@ def _add_zero_shot(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, help="HF model folder (weights + tokenizer)")
     p.add_argument("--data", default=os.environ.get("CLASSIT_DATA"),
                    help="evaluation data folder (default: $CLASSIT_DATA)")
-    p.add_argument("--tasks", default="all", help=f"comma-separated: {','.join(TASK_NAMES)}, or all (default)")
+    p.add_argument("--tasks", default="all",
+                   help=f"comma-separated: {','.join(TASK_NAMES)}, or all (default: the rules' tasks)")
     p.add_argument("--variant", choices=("fast", "full"), default="fast")
+    p.add_argument("--rules", choices=RULES, default="2025",
+                   help="2025: the BabyLM 2025 pipeline (default); 2026: babylm-org/babylm-eval (entity tracking "
+                        "without 'nothing' items, Global PIQA, no WUG)")
     p.add_argument("--out", default="results", help="results root (default: results)")
     p.add_argument("--revision", default="main", help="revision name in the results path (default: main)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda, cuda:1, ...")
     p.add_argument("--bf16", action="store_true", help="bf16 autocast on CUDA (log-softmax stays fp32)")
-    p.add_argument("--no-bos", dest="bos", action="store_false",
-                   help="do not prepend BOS (a text's first token is then not scored)")
+    p.add_argument("--bos", choices=("tokenizer", "always", "never"), default="tokenizer",
+                   help="what goes before each text: the tokenizer's own special tokens, as the pipeline (default), "
+                        "always BOS, or nothing (a text's first token is then not scored)")
     p.add_argument("--no-share-context", dest="share_context", action="store_false",
                    help="no token tries: every sequence runs in its own padded row")
     p.add_argument("--limit", type=int, default=None, help="at most N items per subtask (smoke runs)")
@@ -53,7 +58,7 @@ def _zero_shot(args: argparse.Namespace) -> int:
     if not args.data:
         return _error("no data folder (give --data or set CLASSIT_DATA)")
     try:
-        tasks = parse_tasks(args.tasks)
+        tasks = parse_tasks(args.tasks, args.rules)
     except ValueError as e:
         return _error(e)
     if args.quiet:
@@ -61,7 +66,9 @@ def _zero_shot(args: argparse.Namespace) -> int:
         hf_logging.disable_progress_bar()
     try:
         summary = run_zero_shot(args.model, args.data, tasks, args.variant, args.out, revision=args.revision,
-                                batch_size=args.batch_size, device=args.device, bos=args.bos,
+                                batch_size=args.batch_size, device=args.device,
+                                bos={"tokenizer": "tokenizer", "always": True, "never": False}[args.bos],
+                                rules=args.rules,
                                 share_context=args.share_context, bf16=args.bf16, limit=args.limit,
                                 skip_missing=args.skip_missing, progress=not args.quiet)
     except DataError as e:

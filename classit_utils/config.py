@@ -259,11 +259,14 @@ class TuningConfig(Section):
 
 # ------------------------------------------------------------------------------------------- evaluation
 class EvaluationConfig(Section):
-    """Zero-shot evaluation of every model (notebooks 03-07), with the BabyLM 2025 pipeline's rules."""
+    """Zero-shot evaluation of every model (notebooks 03-07). `rules`: the BabyLM 2025 pipeline's (the
+    paper's, the study's default) or 2026's (`babylm-org/babylm-eval`, today's leaderboard)."""
+    rules: Literal["2025", "2026"] = "2025"
     variant: Literal["fast", "full"] = "fast"
     batch_size: int = Field(64, ge=1)
     limit: int | None = Field(None, ge=1)    # items per subtask (smoke runs); None = all
-    bos: bool = True
+    # "tokenizer": the special tokens the tokenizer puts before a text, as the pipeline; true: always BOS
+    bos: bool | Literal["tokenizer"] = "tokenizer"
     share_context: bool = True
     bf16: bool = False
     device: str = "auto"

@@ -172,19 +172,19 @@ def claims_display(claims: pd.DataFrame) -> pd.DataFrame:
 
 
 def reading_scores(deltas: pd.DataFrame) -> pd.DataFrame:
-    """The reading score per measure (rows) and model: relative ΔR² in percent (two decimals)."""
-    table = deltas.pivot_table(index="measure", columns="model", values="score", sort=False)
+    """The reading score per surprisal and measure (rows) and model: relative ΔR² in percent (two decimals)."""
+    table = deltas.pivot_table(index=["surprisal", "measure"], columns="model", values="score", sort=False)
     table.columns.name = "relative ΔR² (%)"
     return table.map(lambda v: number(v, 2))
 
 
 def reading_differences(diffs: pd.DataFrame) -> pd.DataFrame:
     """`stats.reading_differences` for reading: ΔR² of each condition, the base's, and the difference."""
-    out = diffs[["size", "measure", "condition", "delta_r2", "base_delta_r2", "difference"]].copy()
+    out = diffs[["size", "task", "measure", "condition", "delta_r2", "base_delta_r2", "difference"]].copy()
     for col in ("delta_r2", "base_delta_r2", "difference"):
         out[col] = out[col].map(lambda v: number(v, 4))
     out = out.rename(columns={"delta_r2": "ΔR²", "base_delta_r2": "base ΔR²", "difference": "difference (ΔR²)"})
-    return out.set_index(["size", "measure", "condition"])
+    return out.set_index(["size", "task", "measure", "condition"])
 
 
 def reply_losses(reply: pd.DataFrame) -> pd.DataFrame:

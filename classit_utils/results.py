@@ -152,23 +152,27 @@ def correlation_items(cfg: StudyConfig) -> pd.DataFrame:
     return df.rename(columns={"source": "item_id", "prob": "score", "ratio": "target"})[cols]
 
 
+# reading task -> the surprisal it uses: the official get_p2 rule, and the project's spaced one beside it
+READING_MEASURES = {"reading": "official", "reading_spaced": "spaced"}
+
+
 def reading_deltas(cfg: StudyConfig) -> pd.DataFrame:
-    """ΔR² (`delta_r2`, R² units) and the relative ΔR² score (`score`, %) per reading measure and model
-    (`stats.READING_DELTAS`); a degenerate fit (NaN: too few rows in a smoke run) has no row."""
+    """ΔR² (`delta_r2`, R² units) and the relative ΔR² score (`score`, %) per reading measure, surprisal
+    (`official` / `spaced`) and model (`stats.READING_DELTAS`, `task` = reading or reading_spaced); a
+    degenerate fit (NaN: too few rows in a smoke run) has no row."""
     rows = []
     for m in read_registry(cfg).itertuples():
         path = zero_shot_root(results_dir(cfg), m.model) / "summary.json"
-        t = json.loads(path.read_text()).get("tasks", {}).get("reading") if path.exists() else None
-        if not t:
-            continue
-        for key, v in t["sub_scores"].items():
-            if "/" in key and v.get("delta_r2") is not None and v["delta_r2"] == v["delta_r2"]:
-                family, measure = key.split("/", 1)    # "eye_tracking/RTfirstfix", ...
-                rows.append({"model": m.model, "size": m.size, "condition": m.condition, "task": "reading",
-                             "family": family, "measure": measure, "delta_r2": v["delta_r2"],
-                             "score": v["score"], "n": v["n"]})
-    return pd.DataFrame(rows, columns=["model", "size", "condition", "task", "family", "measure", "delta_r2",
-                                       "score", "n"])
+        tasks = json.loads(path.read_text()).get("tasks", {}) if path.exists() else {}
+        for task, surprisal in READING_MEASURES.items():
+            for key, v in (tasks.get(task) or {}).get("sub_scores", {}).items():
+                if "/" in key and v.get("delta_r2") is not None and v["delta_r2"] == v["delta_r2"]:
+                    family, measure = key.split("/", 1)    # "eye_tracking/RTfirstfix", ...
+                    rows.append({"model": m.model, "size": m.size, "condition": m.condition, "task": task,
+                                 "surprisal": surprisal, "family": family, "measure": measure,
+                                 "delta_r2": v["delta_r2"], "score": v["score"], "n": v["n"]})
+    return pd.DataFrame(rows, columns=["model", "size", "condition", "task", "surprisal", "family", "measure",
+                                       "delta_r2", "score", "n"])
 
 
 FINETUNE_CSV = "finetune_results.csv"
@@ -203,12 +207,14 @@ def headline_table(cfg: StudyConfig, selection: str) -> pd.DataFrame:
     seeds of the headline metric, `selection` rule)."""
     cols = ["model", "size", "condition", "kind", "task", "metric", "unit", "score"]
     zs = zero_shot_summary(cfg)
-    zs = zs[(zs.status == "ok") & (zs.task != "reading")]
+    zs = zs[(zs.status == "ok") & ~zs.task.isin(list(READING_MEASURES))]
     frames = [zs.assign(kind="zero-shot")]
     deltas = reading_deltas(cfg)
     if len(deltas):
-        fam = (deltas.groupby(["model", "size", "condition", "family"], sort=False)["score"].mean().reset_index())
-        frames.append(fam.assign(task="reading_" + fam["family"], metric="reading", unit=unit("reading"),
+        fam = (deltas.groupby(["model", "size", "condition", "task", "family"], sort=False)["score"].mean()
+               .reset_index())
+        # reading_eye_tracking / reading_self_paced_reading (official), reading_spaced_... beside them
+        frames.append(fam.assign(task=fam["task"] + "_" + fam["family"], metric="reading", unit=unit("reading"),
                                  kind="zero-shot"))
     ft = finetune_table(cfg)
     if len(ft):

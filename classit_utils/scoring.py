@@ -11,11 +11,12 @@ entity-tracking rule exact: `input_prefix` ends with a space, the byte-level BPE
 option's first word (`" the"`), and that token is scored, as in the pipeline. EWoK (`Context1` +
 `" " + Target`) and COMPS (`prefix + " " + property_phrase`) give the same tokens either way.
 
-BOS policy (`bos=True`, the default and the project's tokenizer policy): the tokenizer's BOS id (EOS if it
-has none) is prepended to every request, so the first word of a whole-sentence request (BLiMP, WUG) is
-scored given BOS. With `bos=False` nothing is prepended, and the first token of the text has no
-prediction, so when the context is empty the continuation's first token is *not scored* (its log-prob is
-simply absent from `Score.token_logprobs`).
+BOS policy. `bos="tokenizer"` (the default, the official pipeline's rule): a request starts with whatever
+special tokens the tokenizer itself puts in front of a text (`tokenizer(text)` with its special tokens, as
+the pipeline calls it): this project's tokenizer adds BOS, a GPT-2-style one adds nothing. `bos=True`: the
+tokenizer's BOS id (EOS if it has none) is always prepended. `bos=False`: nothing is prepended. Without a
+leading token the first token of the text has no prediction, so when the context is empty the continuation's
+first token is *not scored* (its log-prob is simply absent from `Score.token_logprobs`), as in the pipeline.
 
 Engine (the fast path is exact: tested against a one-text-at-a-time loop, to 1e-5):
 - encode all requests in one batched tokenizer call; drop duplicate token sequences;
@@ -48,8 +49,8 @@ from tqdm.auto import tqdm
 
 from .runtime import bos_id as _bos_id, model_device as _model_device, pad_id as _pad_id, to_device as _to
 
-__all__ = ["Request", "Score", "Encoded", "encode_requests", "score_requests", "score_texts",
-           "naive_score", "build_trie"]
+__all__ = ["Request", "Score", "Encoded", "encode_requests", "score_requests", "score_encoded", "score_texts",
+           "naive_score", "build_trie", "leading_ids"]
 
 
 @dataclass(frozen=True)
@@ -88,12 +89,32 @@ class Encoded:
 
 # ----------------------------------------------------------------------------------------------- encoding
 
-def encode_requests(tok, requests: Sequence[Request], bos: bool = True, chunk: int = 4096) -> list[Encoded]:
+Bos = bool | str     # True, False or "tokenizer"
+
+
+def leading_ids(tok, bos: Bos) -> tuple[int, ...]:
+    """The ids put before every request under the BOS policy `bos` (module docstring)."""
+    if bos == "tokenizer":
+        probe = "a"
+        full = list(tok(probe)["input_ids"])
+        bare = list(tok(probe, add_special_tokens=False)["input_ids"])
+        n = len(full) - len(bare)
+        if n < 0 or full[n:n + len(bare)] != bare:
+            raise ValueError("scoring: cannot tell which special tokens the tokenizer puts before a text")
+        return tuple(int(i) for i in full[:n])
+    if bos is True:
+        try:
+            return (_bos_id(tok),)
+        except ValueError as err:
+            raise ValueError(f"scoring: bos=True but {err}") from None
+    if bos is False:
+        return ()
+    raise ValueError(f"scoring: bos must be True, False or 'tokenizer' (got {bos!r})")
+
+
+def encode_requests(tok, requests: Sequence[Request], bos: Bos = "tokenizer", chunk: int = 4096) -> list[Encoded]:
     """Tokenize `context + continuation` jointly and mark the continuation's tokens (module docstring)."""
-    try:
-        bos_id = _bos_id(tok) if bos else None
-    except ValueError as err:
-        raise ValueError(f"scoring: bos=True but {err}") from None
+    lead = leading_ids(tok, bos)
     backend = getattr(tok, "backend_tokenizer", None) if getattr(tok, "is_fast", False) else None
     if backend is not None and (backend.truncation is not None or backend.padding is not None):
         backend = None   # settings a direct call would apply: let the wrapper switch them off
@@ -118,9 +139,9 @@ def encode_requests(tok, requests: Sequence[Request], bos: bool = True, chunk: i
         for r, ids, offsets in zip(part, all_ids, all_offsets):
             split = len(r.context)
             first = next((i for i, (_, end) in enumerate(offsets) if end > split), len(ids)) if split else 0
-            if bos_id is not None:
-                ids = [bos_id, *ids]
-                first += 1
+            if lead:
+                ids = [*lead, *ids]
+                first += len(lead)
             out.append(Encoded(tuple(map(int, ids)), max(first, 1)))
     return out
 
@@ -432,7 +453,7 @@ def _tries_work(fwd: _Forward, pad_id: int) -> bool:
 
 # ----------------------------------------------------------------------------------------------- engine
 
-def score_requests(model, tok, requests: Sequence[Request], batch_size: int = 64, *, bos: bool = True,
+def score_requests(model, tok, requests: Sequence[Request], batch_size: int = 64, *, bos: Bos = "tokenizer",
                    share_context: bool = True, segment_nodes: int = 64, bf16: bool = False,
                    progress: bool = True, desc: str = "scoring") -> list[Score]:
     """Score every request (module docstring); results are in the order of `requests`.
@@ -445,11 +466,25 @@ def score_requests(model, tok, requests: Sequence[Request], batch_size: int = 64
     requests = list(requests)
     if not requests:
         return []
+    return score_encoded(model, tok, encode_requests(tok, requests, bos=bos), batch_size,
+                         share_context=share_context, segment_nodes=segment_nodes, bf16=bf16, progress=progress,
+                         desc=desc)
+
+
+def score_encoded(model, tok, encs: Sequence[Encoded], batch_size: int = 64, *, share_context: bool = True,
+                  segment_nodes: int = 64, bf16: bool = False, progress: bool = True,
+                  desc: str = "scoring") -> list[Score]:
+    """The engine of `score_requests` on already tokenized sequences: tokens `ids[n_prefix:]` of each are
+    scored. Rules that tokenize in their own way (the reading task's official step-by-step rule) use it
+    directly; `tok` only gives the pad id."""
+    if batch_size < 1 or segment_nodes < 1:
+        raise ValueError(f"batch_size and segment_nodes must be >= 1 (got {batch_size}, {segment_nodes})")
+    if not encs:
+        return []
     was_training = model.training
     model.eval()
     device = _model_device(model)
     amp = (torch.autocast("cuda", dtype=torch.bfloat16) if bf16 and device.type == "cuda" else nullcontext())
-    encs = encode_requests(tok, requests, bos=bos)
 
     # Identical token sequences are scored once.
     unique: dict[Encoded, int] = {}
@@ -490,7 +525,7 @@ def score_texts(model, tok, texts: Iterable[str], batch_size: int = 64, **kw) ->
     return score_requests(model, tok, [Request("", t) for t in texts], batch_size, **kw)
 
 
-def naive_score(model, tok, request: Request, bos: bool = True) -> Score:
+def naive_score(model, tok, request: Request, bos: Bos = "tokenizer") -> Score:
     """Reference implementation: one request, one plain forward, no padding, no cache. For tests."""
     e = encode_requests(tok, [request], bos=bos)[0]
     model.eval()

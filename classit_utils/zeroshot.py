@@ -8,15 +8,18 @@ Layout (the pipeline's `results/<model>/<revision>/zero_shot/<backend>/<task>/<d
                                            size check, wall time, settings, provenance (git hash, ...), model
         blimp/blimp_fast/                  (blimp/supplement_fast, ewok/ewok_fast, entity_tracking/<folder>,
             predictions.json               wug_adj/wug_adj_nominalization, wug_past/wug_past_tense,
-            results.json                   comps/comps; reading/ has no dataset level, as in the pipeline)
-            items.parquet
-- `predictions.json`: the official format (see `classit_utils.tasks`), what `collate_preds.py` reads;
+            best_temperature_report.txt    comps/comps, global_piqa_*/global_piqa_*; reading/ has no dataset
+            results.json                   level and writes report.txt, as in the pipeline, plus
+            items.parquet                  predictions_spaced.json / report_spaced.txt: its spaced measure)
+- `predictions.json` and the report: the official formats (see `classit_utils.tasks`), what
+  `collate_preds.py` and a reader of the official outputs see;
 - `results.json`: this task's summary entry plus its spec (folder, fields, scored span, metric, aggregation);
 - `items.parquet`: one row per item: uid, source (`file:line`), candidate log-probs, token counts, the
   per-token log-probs, prediction, correctness, and the item's metadata.
-`summary.json` is merged with an existing one of the same variant (tasks run later are added or replaced),
-so tasks can be run one at a time; a run of the other variant starts a new summary (each task folder's
-`results.json` stays).
+`summary.json` is merged with an existing one of the same variant and rules (tasks run later are added or
+replaced), so tasks can be run one at a time; a run of the other variant or rules starts a new summary
+(each task folder's `results.json` stays). Under the 2026 rules entity tracking keeps only items without a
+"nothing" option and is recorded as `entity_tracking_filtered` (its folder stays the pipeline's).
 """
 from __future__ import annotations
 
@@ -34,27 +37,38 @@ from .config import StudyConfig
 from .results import read_registry, results_dir, zero_shot_root, zero_shot_summary
 from .runtime import load_causal_lm
 from .scoring import Score, score_requests
-from .tasks import TASK_NAMES, Item, MissingData, TaskResult, TaskSpec, check_sizes, get_task
+from .tasks import (RULE_TASKS, RULES, TASK_NAMES, Item, MissingData, TaskResult, TaskSpec, apply_rules,
+                    check_sizes, get_task, recorded_name)
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FAMILIES", "run_all", "run_zero_shot", "run_task", "score_items", "result_dir", "parse_tasks"]
+__all__ = ["FAMILIES", "family_tasks", "run_all", "run_zero_shot", "run_task", "load_items", "score_items",
+           "result_dir", "parse_tasks"]
 
-# One notebook per task family, as the study's appendix shows them.
+# One notebook per task family, as the study's appendix shows them; a family's tasks under the rules in force
+# (Global PIQA, a 2026 task, joins the world-knowledge notebook; WUG is not a 2026 task).
 FAMILIES = {
     "blimp": ("blimp", "supplement", "comps"),
-    "ewok": ("ewok",),
+    "ewok": ("ewok", "global_piqa_parallel", "global_piqa_nonparallel"),
     "entity_tracking": ("entity_tracking",),
     "wug": ("wug_adj", "wug_past"),
     "reading": ("reading",),
 }
 
 
-def parse_tasks(tasks: str | Sequence[str]) -> list[str]:
-    """`"blimp,ewok"` or a list; `"all"` is every task. Unknown names are errors."""
+def family_tasks(family: str, rules: str = "2025") -> tuple[str, ...]:
+    if family not in FAMILIES:
+        raise ValueError(f"unknown task family {family!r} (known: {', '.join(FAMILIES)})")
+    return tuple(t for t in FAMILIES[family] if t in RULE_TASKS[rules])
+
+
+def parse_tasks(tasks: str | Sequence[str], rules: str = "2025") -> list[str]:
+    """`"blimp,ewok"` or a list; `"all"` is every task of the rules. Unknown names are errors."""
     names = [t.strip() for t in (tasks.split(",") if isinstance(tasks, str) else tasks) if t.strip()]
+    if rules not in RULES:
+        raise ValueError(f"unknown rules {rules!r} (known: {', '.join(RULES)})")
     if names == ["all"]:
-        return list(TASK_NAMES)
+        return list(RULE_TASKS[rules])
     unknown = [t for t in names if t not in TASK_NAMES]
     if unknown:
         raise ValueError(f"unknown task(s) {', '.join(unknown)} (known: {', '.join(TASK_NAMES)}, or all)")
@@ -83,27 +97,40 @@ def _split(flat: list[Score], sizes: list[int]) -> list[list[Score]]:
 
 
 def score_items(model, tok, name: str, items: list[Item], variant: str = "fast", *, batch_size: int = 64,
-                bos: bool = True, share_context: bool = True, bf16: bool = False, progress: bool = True) -> TaskResult:
+                bos: Any = "tokenizer", share_context: bool = True, bf16: bool = False,
+                progress: bool = True) -> TaskResult:
     """Score loaded items of task `name` and evaluate them (no files written)."""
     task = get_task(name)
-    reqs = [r for it in items for r in it.requests()]
-    flat = score_requests(model, tok, reqs, batch_size, bos=bos, share_context=share_context, bf16=bf16,
-                          progress=progress, desc=f"score {name}/{task.spec.folder(variant)}")
-    return task.evaluate(variant, items, _split(flat, [len(it.contexts) for it in items]))
+    desc = f"score {name}/{task.spec.folder(variant)}"
+    if task.score is not None:         # a task with its own tokenization rule (reading)
+        scores = task.score(model, tok, items, batch_size=batch_size, bos=bos, share_context=share_context,
+                            bf16=bf16, progress=progress, desc=desc)
+    else:
+        reqs = [r for it in items for r in it.requests()]
+        flat = score_requests(model, tok, reqs, batch_size, bos=bos, share_context=share_context, bf16=bf16,
+                              progress=progress, desc=desc)
+        scores = _split(flat, [len(it.contexts) for it in items])
+    return task.evaluate(variant, items, scores)
+
+
+def load_items(name: str, data_dir: Path | str, variant: str = "fast", *, limit: int | None = None,
+               rules: str = "2025") -> list[Item]:
+    """A task's items under `rules` (the limit applies after the rules' filter)."""
+    from .tasks import limit_per_uid
+    return limit_per_uid(apply_rules(name, get_task(name).load(data_dir, variant), rules), limit)
 
 
 def run_task(model, tok, name: str, data_dir: Path | str, variant: str = "fast", *, limit: int | None = None,
-             **kw) -> TaskResult:
+             rules: str = "2025", **kw) -> TaskResult:
     """Load, score and evaluate one task in memory (no files written); `kw` as `score_items`."""
-    items = get_task(name).load(data_dir, variant, limit=limit)
-    return score_items(model, tok, name, items, variant, **kw)
+    return score_items(model, tok, name, load_items(name, data_dir, variant, limit=limit, rules=rules), variant, **kw)
 
 
 def run_zero_shot(model_dir: Path | str, data_dir: Path | str, tasks: str | Sequence[str] = "all",
                   variant: str = "fast", out_dir: Path | str = "results", *, revision: str = "main",
-                  batch_size: int = 64, device: str = "auto", bos: bool = True, share_context: bool = True,
+                  batch_size: int = 64, device: str = "auto", bos: Any = "tokenizer", share_context: bool = True,
                   bf16: bool = False, limit: int | None = None, skip_missing: bool = False, model=None,
-                  tokenizer=None, progress: bool = True) -> dict[str, Any]:
+                  tokenizer=None, progress: bool = True, rules: str = "2025") -> dict[str, Any]:
     """Run `tasks` on the model in `model_dir` (or the given `model`/`tokenizer`, `model_dir` then only names
     it) and write the outputs (module docstring). Returns the summary dict that `summary.json` holds.
 
@@ -111,29 +138,30 @@ def run_zero_shot(model_dir: Path | str, data_dir: Path | str, tasks: str | Sequ
     `skip_missing`: a task whose data folder is absent is recorded as skipped instead of failing."""
     if variant not in ("fast", "full"):
         raise ValueError(f"variant must be 'fast' or 'full' (got {variant!r})")
-    names = parse_tasks(tasks)
+    names = parse_tasks(tasks, rules)
     # Data first (cheap, and a malformed file fails before the model is loaded).
     loaded: dict[str, list[Item]] = {}
     skipped: dict[str, str] = {}
     for name in names:
         try:
-            loaded[name] = get_task(name).load(data_dir, variant, limit=limit)
+            loaded[name] = load_items(name, data_dir, variant, limit=limit, rules=rules)
         except MissingData as e:
             if not skip_missing:
                 raise
             log.warning("skipping %s: %s", name, e)
-            skipped[name] = str(e)
+            skipped[recorded_name(name, rules)] = str(e)
     if model is None or tokenizer is None:
         model, tokenizer = load_causal_lm(model_dir, device)
     model_name = Path(model_dir).stem
-    settings = {"variant": variant, "batch_size": batch_size, "bos": bos, "share_context": share_context,
-                "bf16": bf16, "limit": limit, "device": str(next(model.parameters()).device),
-                "backend": "causal", "revision": revision}
+    settings = {"variant": variant, "rules": rules, "batch_size": batch_size, "bos": bos,
+                "share_context": share_context, "bf16": bf16, "limit": limit,
+                "device": str(next(model.parameters()).device), "backend": "causal", "revision": revision}
     summary_path = zero_shot_root(out_dir, model_name, revision) / "summary.json"
     summary = records.read_json_or_empty(summary_path)
-    if summary.get("variant") != variant:   # one variant per summary: never mix fast and full scores
+    if summary.get("variant") != variant or summary.get("rules", "2025") != rules:   # never mix them
         summary = {}
     summary["variant"] = variant
+    summary["rules"] = rules
     summary.setdefault("tasks", {})
     summary.setdefault("skipped", {})
     summary.update(model=str(model_dir), model_name=model_name, revision=revision,
@@ -149,14 +177,22 @@ def run_zero_shot(model_dir: Path | str, data_dir: Path | str, tasks: str | Sequ
                           share_context=share_context, bf16=bf16, progress=progress)
         wall = time.perf_counter() - t0
         out = result_dir(out_dir, model_name, revision, spec, variant)
-        entry = {**res.summary(), "wall_s": round(wall, 3), "path": str(out), "settings": settings,
-                 "size_check": (check_sizes(name, variant, res.counts) if limit is None else "skipped (limit)")}
-        records.atomic_write_text(out / "predictions.json", json.dumps(res.predictions) + "\n")
-        records.atomic_write_json(out / "results.json", {**entry, "task": name, "model": str(model_dir),
-                                                         "spec": _spec_dict(spec), "provenance": summary["provenance"]})
+        record = recorded_name(name, rules)
+        for r in (res, *res.companions):
+            key = record if r is res else r.task
+            suffix = "" if r is res else "_" + r.task.removeprefix(f"{name}_")     # reading_spaced -> _spaced
+            entry = {**r.summary(), "wall_s": round(wall, 3), "path": str(out), "settings": settings,
+                     "size_check": (check_sizes(record, variant, r.counts) if limit is None else "skipped (limit)")}
+            records.atomic_write_text(out / f"predictions{suffix}.json", json.dumps(r.predictions))
+            if r.report is not None:
+                report = "report" if name == "reading" else "best_temperature_report"
+                records.atomic_write_text(out / f"{report}{suffix}.txt", r.report)
+            records.atomic_write_json(out / f"results{suffix}.json",
+                                      {**entry, "task": key, "model": str(model_dir), "spec": _spec_dict(spec),
+                                       "provenance": summary["provenance"]})
+            summary["tasks"][key] = entry
+            summary["skipped"].pop(key, None)
         records.atomic_write_bytes(out / "items.parquet", _parquet_bytes(res.records))
-        summary["tasks"][name] = entry
-        summary["skipped"].pop(name, None)
         records.atomic_write_json(summary_path, summary)   # after every task: a crash keeps what was done
         log.info("%s/%s: %s = %.4f (n=%d, %.1fs)", name, res.dataset, res.metric, res.score, res.n, wall)
     records.atomic_write_json(summary_path, summary)
@@ -186,11 +222,10 @@ def format_summary(summary: dict[str, Any]) -> str:
 def run_all(cfg: StudyConfig, family: str) -> "pd.DataFrame":
     """Run one task family (`FAMILIES`) on every model of the study's registry with the params'
     `evaluation` settings; returns one row per model and task (`results.zero_shot_summary`)."""
-    if family not in FAMILIES:
-        raise ValueError(f"unknown task family {family!r} (known: {', '.join(FAMILIES)})")
     e = cfg.evaluation
+    tasks = family_tasks(family, e.rules)
     for m in read_registry(cfg).itertuples():
-        run_zero_shot(m.path, cfg.data_dir, FAMILIES[family], e.variant, results_dir(cfg), batch_size=e.batch_size,
+        run_zero_shot(m.path, cfg.data_dir, tasks, e.variant, results_dir(cfg), batch_size=e.batch_size,
                       device=e.device, bos=e.bos, share_context=e.share_context, bf16=e.bf16, limit=e.limit,
-                      skip_missing=e.skip_missing)
-    return zero_shot_summary(cfg, FAMILIES[family])
+                      skip_missing=e.skip_missing, rules=e.rules)
+    return zero_shot_summary(cfg, [recorded_name(t, e.rules) for t in tasks])

@@ -139,7 +139,12 @@ def test_task_table_is_data():
     assert get_task("ewok").spec.zip_name == "ewok.zip"
     with pytest.raises(ValueError, match="unknown task"):
         get_task("glue")
-    assert parse_tasks("all") == list(TASK_NAMES) and parse_tasks("blimp, ewok") == ["blimp", "ewok"]
+    assert parse_tasks("all") == ["blimp", "supplement", "ewok", "entity_tracking", "wug_adj", "wug_past", "reading",
+                                  "comps"]                                     # the 2025 rules' tasks
+    assert parse_tasks("all", "2026") == ["blimp", "supplement", "ewok", "entity_tracking", "reading", "comps",
+                                          "global_piqa_parallel", "global_piqa_nonparallel"]
+    assert set(TASK_NAMES) == set(parse_tasks("all")) | set(parse_tasks("all", "2026"))
+    assert parse_tasks("blimp, ewok") == ["blimp", "ewok"]
     with pytest.raises(ValueError, match="unknown task"):
         parse_tasks("blimp,nope")
 
@@ -173,7 +178,7 @@ def test_loaders_on_fixtures(data_dir):
 
 def test_wug_past_tense_loader_on_handmade_fixture(data_dir):
     items = load_wug(WUG_PAST, data_dir, "full")
-    assert len(items) == 3 and items[0].uid == "wug_past_tense"
+    assert len(items) == 3 and items[0].uid == "wug_past"          # the pipeline's UID is the task's name
     assert items[0].continuations == tuple(WUG_ROWS[0][0].split("\t")) and items[0].contexts == ("", "")
     assert items[1].meta["ratio"] == 0.4
 
@@ -329,8 +334,8 @@ def test_size_check_table():
     assert et_fast == {k: n for k, n in ET_FULL.items() if k.startswith("regular_")} and sum(et_fast.values()) == 3_152
     for variant in ("fast", "full"):
         assert OFFICIAL_SIZES["reading"][variant] == {"reading": 1726}
-        assert OFFICIAL_SIZES["wug_adj"][variant] == {"wug_adj_nominalization": 200}
-        assert OFFICIAL_SIZES["wug_past"][variant] == {"wug_past_tense": 50}
+        assert OFFICIAL_SIZES["wug_adj"][variant] == {"wug_adj": 200}     # the pipeline's UID: the task's name
+        assert OFFICIAL_SIZES["wug_past"][variant] == {"wug_past": 50}
         assert OFFICIAL_SIZES["comps"][variant] == {"base": 49_340, "wugs": 13_896, "wugs_dist_before": 13_896,
                                                     "wugs_dist_in_between": 13_896}
     # check_sizes lower-cases the counted UIDs, so the table's own keys must all be lower case
@@ -371,8 +376,14 @@ def test_run_all_tasks_on_fixtures_writes_pipeline_layout(model, tiny_tok, data_
                 "wug_adj/wug_adj_nominalization", "wug_past/wug_past_tense", "comps/comps", "reading"):
         for f in ("predictions.json", "results.json", "items.parquet"):
             assert (base / sub / f).is_file(), (sub, f)
+        report = "report.txt" if sub == "reading" else "best_temperature_report.txt"
+        assert (base / sub / report).read_text().split("\n")[0] == (
+            "EYE TRACKING SCORE: " + f"{summary['tasks']['reading']['score']:.2f}" if sub == "reading"
+            else "TEMPERATURE: 1.00")
+    assert (base / "reading" / "predictions_spaced.json").is_file() and (base / "reading" / "report_spaced.txt").is_file()
     on_disk = json.loads((base / "summary.json").read_text())
-    assert set(on_disk["tasks"]) == set(TASK_NAMES) and on_disk["provenance"]["git"]
+    rules_2025 = {"blimp", "supplement", "ewok", "entity_tracking", "wug_adj", "wug_past", "reading", "comps"}
+    assert set(on_disk["tasks"]) == rules_2025 | {"reading_spaced"} and on_disk["provenance"]["git"]
     assert on_disk["model"] == str(tmp_path / "tiny-llama")
     assert summary["tasks"]["blimp"]["n"] == 6 and summary["tasks"]["blimp"]["size_check"] != []
     preds = json.loads((base / "blimp/blimp_fast/predictions.json").read_text())
@@ -390,7 +401,7 @@ def test_run_all_tasks_on_fixtures_writes_pipeline_layout(model, tiny_tok, data_
     # Running one task again merges into the summary.
     run_zero_shot(tmp_path / "tiny-llama", data_dir, "blimp", "fast", out, model=model, tokenizer=tiny_tok,
                   progress=False)
-    assert set(json.loads((base / "summary.json").read_text())["tasks"]) == set(TASK_NAMES)
+    assert set(json.loads((base / "summary.json").read_text())["tasks"]) == rules_2025 | {"reading_spaced"}
     # ... but never mixes variants.
     run_zero_shot(tmp_path / "tiny-llama", data_dir, "comps", "full", out, model=model, tokenizer=tiny_tok,
                   progress=False)

@@ -28,7 +28,8 @@ from ..datafiles import read_jsonl, read_jsonl_folder
 from ..errors import DataError, MissingData
 from ..scoring import Request, Score
 
-__all__ = ["DataError", "MissingData", "TaskSpec", "Item", "TaskResult", "Task", "TASK_NAMES", "get_task", "read_jsonl",
+__all__ = ["DataError", "MissingData", "TaskSpec", "Item", "TaskResult", "Task", "TASK_NAMES", "RULES", "RULE_TASKS",
+           "recorded_name", "apply_rules", "temperature_report", "get_task", "read_jsonl",
            "read_jsonl_folder", "choose", "evaluate_ranking", "ranking_predictions", "accuracy_by",
            "OFFICIAL_SIZES", "check_sizes"]
 
@@ -47,6 +48,7 @@ class TaskSpec:
     aggregation: str              # how subtask scores become the task score
     subtask: str                  # what a subtask (UID) is
     group_by: tuple[str, ...] = ()   # extra accuracy breakdowns the pipeline reports (item metadata keys)
+    report_keys: tuple[str, ...] = ()   # the report's section order (pipeline metadata order); () = UID first
     zip_name: str | None = None   # the folders live inside this password zip (EWoK)
 
     def folder(self, variant: str) -> str:
@@ -82,6 +84,10 @@ class TaskResult:
     records: list[dict[str, Any]]
     predictions: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    report: str | None = None           # the official report file's text (best_temperature_report / report.txt)
+    # further measures computed from the same items, each recorded under its own task name beside this one
+    # (reading: the project's spaced surprisal, `reading_spaced`, next to the official measure)
+    companions: list["TaskResult"] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "metric": self.metric, "score": self.score, "n": self.n,
@@ -93,11 +99,42 @@ class Task:
     spec: TaskSpec
     load: Callable[..., list[Item]]                                  # (data_dir, variant, limit=None)
     evaluate: Callable[[str, list[Item], list[list[Score]]], TaskResult]   # (variant, items, scores)
+    # a task that tokenizes in its own way scores its items itself:
+    # (model, tok, items, *, batch_size, bos, share_context, bf16, progress, desc) -> list[list[Score]]
+    score: Callable[..., list[list[Score]]] | None = None
 
 
-TASK_NAMES = ("blimp", "supplement", "ewok", "entity_tracking", "wug_adj", "wug_past", "reading", "comps")
+TASK_NAMES = ("blimp", "supplement", "ewok", "entity_tracking", "wug_adj", "wug_past", "reading", "comps",
+              "global_piqa_parallel", "global_piqa_nonparallel")
 _MODULES = {"blimp": "blimp", "supplement": "blimp", "ewok": "ewok", "entity_tracking": "entity_tracking",
-            "wug_adj": "wug", "wug_past": "wug", "reading": "reading", "comps": "comps"}
+            "wug_adj": "wug", "wug_past": "wug", "reading": "reading", "comps": "comps",
+            "global_piqa_parallel": "global_piqa", "global_piqa_nonparallel": "global_piqa"}
+
+# The evaluation rules: the 2025 pipeline (`babylm/evaluation-pipeline-2025`, the paper's) and the 2026 one
+# (`babylm-org/babylm-eval`, the current leaderboard's). `all` means the rules' own task list.
+RULES = ("2025", "2026")
+RULE_TASKS = {
+    "2025": ("blimp", "supplement", "ewok", "entity_tracking", "wug_adj", "wug_past", "reading", "comps"),
+    "2026": ("blimp", "supplement", "ewok", "entity_tracking", "reading", "comps", "global_piqa_parallel",
+             "global_piqa_nonparallel"),
+}
+# Under 2026 entity tracking drops its "nothing" items and is recorded under the leaderboard's key.
+RECORDED_NAMES = {("2026", "entity_tracking"): "entity_tracking_filtered"}
+
+
+def recorded_name(name: str, rules: str = "2025") -> str:
+    """The name a task's results are recorded under (summary.json, the tidy tables) under `rules`."""
+    return RECORDED_NAMES.get((rules, name), name)
+
+
+def apply_rules(name: str, items: list[Item], rules: str = "2025") -> list[Item]:
+    """The items a task keeps under `rules` (2026: entity tracking without its "nothing" items)."""
+    if rules not in RULES:
+        raise ValueError(f"unknown rules {rules!r} (known: {', '.join(RULES)})")
+    if rules == "2026" and name == "entity_tracking":
+        from .entity_tracking import without_nothing
+        return without_nothing(items)
+    return items
 
 
 def get_task(name: str) -> Task:
@@ -137,6 +174,11 @@ _ET_FULL = {f"{s}_{k}_ops": n for s, ns in (("regular", (606, 607, 606, 606, 568
                                             ("ambiref", (607, 607, 604, 604, 615, 187)),
                                             ("move_contents", (605, 606, 605, 606, 529, 156)))
             for k, n in enumerate(ns)}
+_ET26_FULL = {f"{s}_{k}_ops": n for s, ns in (("regular", (517, 409, 405, 425, 388, 94)),
+                                               ("ambiref", (508, 428, 413, 409, 434, 123)),
+                                               ("move_contents", (516, 437, 399, 406, 353, 116)))
+              for k, n in enumerate(ns)}
+_ET26_FAST = {k: v for k, v in _ET26_FULL.items() if k.startswith("regular")}
 OFFICIAL_SIZES: dict[str, dict[str, dict[str, int] | int]] = {
     "blimp": {"fast": {k: 200 for k in _BLIMP_FULL}, "full": _BLIMP_FULL},
     "supplement": {"fast": {k: 50 for k in ("hypernym", "qa_congruence_easy", "qa_congruence_tricky",
@@ -152,11 +194,16 @@ OFFICIAL_SIZES: dict[str, dict[str, dict[str, int] | int]] = {
                       "social-properties": 328, "quantitative-properties": 314, "social-interactions": 294,
                       "material-properties": 170, "physical-dynamics": 120}},
     "entity_tracking": {"fast": {k: v for k, v in _ET_FULL.items() if k.startswith("regular")}, "full": _ET_FULL},
-    "wug_adj": {"fast": {"wug_adj_nominalization": 200}, "full": {"wug_adj_nominalization": 200}},
-    "wug_past": {"fast": {"wug_past_tense": 50}, "full": {"wug_past_tense": 50}},
+    "wug_adj": {"fast": {"wug_adj": 200}, "full": {"wug_adj": 200}},
+    "wug_past": {"fast": {"wug_past": 50}, "full": {"wug_past": 50}},
     "reading": {"fast": {"reading": 1726}, "full": {"reading": 1726}},
     "comps": {"fast": {"base": 49340, "wugs": 13896, "wugs_dist_before": 13896, "wugs_dist_in_between": 13896},
               "full": {"base": 49340, "wugs": 13896, "wugs_dist_before": 13896, "wugs_dist_in_between": 13896}},
+    # 2026 (`babylm-org/babylm-eval` @ 6f825c2 collate_preds.py: ENTITY_TRACKING_FAST_SIZE, ENTITY_TRACKING_SIZES,
+    # GLOBAL_PIQA_SIZES)
+    "entity_tracking_filtered": {"fast": _ET26_FAST, "full": _ET26_FULL},
+    "global_piqa_parallel": {"fast": {"global_piqa_parallel": 103}, "full": {"global_piqa_parallel": 103}},
+    "global_piqa_nonparallel": {"fast": {"global_piqa_nonparallel": 100}, "full": {"global_piqa_nonparallel": 100}},
 }
 
 
@@ -238,6 +285,29 @@ def evaluate_ranking(spec: TaskSpec, variant: str, items: Sequence[Item], scores
     for key in spec.group_by:
         subs[key] = accuracy_by([str(it.meta.get(key)) for it in items], correct)[0]
     score = sum(per_uid.values()) / len(per_uid) if per_uid else float("nan")
-    return TaskResult(spec.name, spec.folder(variant), "accuracy", score, subs, len(items), counts,
-                      [item_record(it, ss, p) for it, ss, p in zip(items, scores, preds)],
-                      ranking_predictions(items, preds))
+    res = TaskResult(spec.name, spec.folder(variant), "accuracy", score, subs, len(items), counts,
+                     [item_record(it, ss, p) for it, ss, p in zip(items, scores, preds)],
+                     ranking_predictions(items, preds))
+    res.report = temperature_report(_sections(spec, subs), score)
+    return res
+
+
+def _sections(spec: TaskSpec, subs: Mapping[str, Mapping[str, float]]) -> list[tuple[str, Mapping[str, float]]]:
+    """The report's sections in the order of the pipeline's metadata keys (`read_files.decode_*`): `field`
+    before `UID` for BLiMP and the supplement, `UID` first elsewhere."""
+    order = [k for k in spec.report_keys if k in subs] or ["UID", *spec.group_by]
+    return [(k, subs[k]) for k in order if k in subs]
+
+
+def temperature_report(sections: Sequence[tuple[str, Mapping[str, float]]], average: float,
+                       metric: str = "ACCURACY", temperature: float = 1.0) -> str:
+    """`best_temperature_report.txt` as `run.create_evaluation_report` writes it (one temperature, 1.0, as the
+    pipeline's default; two decimals). Within a section the pipeline lists subtasks in the order it met them,
+    which follows the file system's directory order; here they are sorted."""
+    lines = [f"TEMPERATURE: {temperature:.2f}", ""]
+    for name, values in sections:
+        lines.append(f"### {name.upper()} {metric}")
+        lines += [f"{k}: {v:.2f}" for k, v in values.items()]
+        lines.append("")
+    lines += [f"### AVERAGE {metric}", f"{average:.2f}", ""]
+    return "\n".join(lines) + "\n"

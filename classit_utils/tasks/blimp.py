@@ -17,13 +17,14 @@ BLIMP = TaskSpec(
     fields=("sentence_good", "sentence_bad", "UID", "field", "linguistics_term"),
     scored_span="whole sentence given BOS (context empty)", metric="accuracy",
     aggregation="accuracy per UID, macro-average over UIDs", subtask="record field UID (one file per UID)",
-    group_by=("field", "linguistics_term"))
+    group_by=("field", "linguistics_term"), report_keys=("field", "UID", "linguistics_term"))
 
 SUPPLEMENT = TaskSpec(
     name="supplement", pipeline_task="blimp", folders={"fast": "supplement_fast", "full": "supplement_filtered"},
     fields=("sentence_good", "sentence_bad"),
     scored_span="whole sentence given BOS (context empty)", metric="accuracy",
-    aggregation="accuracy per file, macro-average over files", subtask="file stem")
+    aggregation="accuracy per file, macro-average over files", subtask="file stem",
+    group_by=("field", "linguistics_term"), report_keys=("field", "UID", "linguistics_term"))
 
 
 def _text(rec: dict, key: str, where: str) -> str:
@@ -42,8 +43,8 @@ def load_pairs(spec: TaskSpec, data_dir: Path | str, variant: str = "fast", limi
             f = str(rec["field"])
             meta = {"field": "syntax/semantics" if f == "syntax_semantics" else f,
                     "linguistics_term": str(rec["linguistics_term"])}
-        else:
-            uid, meta = stem, {}
+        else:      # the pipeline's supplement rows: field and term "supplement", the file stem as UID
+            uid, meta = stem, {"field": "supplement", "linguistics_term": "supplement"}
         items.append(Item(uid=uid, source=where, contexts=("", ""), continuations=(good, bad),
                           completions=(good, bad), label=0, meta=meta))
     return limit_per_uid(items, limit)

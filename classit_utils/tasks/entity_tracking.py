@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import DataError, Item, Task, TaskResult, TaskSpec, evaluate_ranking, limit_per_uid, read_jsonl_folder
+from . import (DataError, Item, Task, TaskResult, TaskSpec, evaluate_ranking, limit_per_uid, read_jsonl_folder,
+               temperature_report)
 
 ENTITY_TRACKING = TaskSpec(
     name="entity_tracking", pipeline_task="entity_tracking",
@@ -55,7 +56,16 @@ def evaluate(variant: str, items, scores) -> TaskResult:
     res.sub_scores["split"] = splits
     res.sub_scores["numops"] = {k: sum(v) / len(v) for k, v in sorted(by_numops.items())}   # mean over splits
     res.score = sum(splits.values()) / len(splits) if splits else float("nan")
+    # the pipeline adds each split's mean into the UID section (`process_results` writes into that dict)
+    res.report = temperature_report([("UID", {**per_uid, **splits})], res.score)
     return res
+
+
+def without_nothing(items: list[Item]) -> list[Item]:
+    """The 2026 rule (`babylm-org/babylm-eval` @ 6f825c2, `collate_preds.py`, `_calculate_target_et_results`:
+    "skip datapoints with a 'nothing' option, matching the filtering applied when the predictions were
+    generated"): an item is dropped when any of its options contains the substring "nothing"."""
+    return [it for it in items if not any("nothing" in o for o in it.continuations)]
 
 
 TASKS = {"entity_tracking": Task(ENTITY_TRACKING, load, evaluate)}

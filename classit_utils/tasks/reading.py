@@ -1,24 +1,34 @@
 """Reading: eye-tracking and self-paced reading times predicted from word surprisal
 (`reading/reading_data.csv`, de Varda et al. 2023 / Frank et al. 2013 data; the same file for fast and full).
 
-Followed: `babylm/evaluation-pipeline-2025`, `evaluation_pipeline/reading/run.py` (surprisal and the OLS
-models) and `evaluation_pipeline/collate_preds.py::_calculate_reading_results` (the leaderboard's scores).
+Followed: `babylm/evaluation-pipeline-2025` @ bf55c11, `evaluation_pipeline/reading/run.py` (CSV reading,
+surprisal, the OLS models, `predictions.json`, `report.txt`), `reading/evaluation_functions.py` (`get_p2`,
+`get_p`) and `collate_preds.py::_calculate_reading_results` (the leaderboard's scores).
 
-Surprisal. `pred` = -ln P(word | BOS + item), natural log as the pipeline's `-math.log(p)`; a word split
-into several tokens gets the sum of its tokens' surprisals (the pipeline multiplies the subword
-probabilities in `get_p2`). `prev_pred` is the same for (`prev_item`, `prev_word`), NaN for a sentence's
-first word. Two deliberate differences from `get_p2`:
-- the word is scored with its leading space (`" " + word`, `tokenizer.continuation`), the project's
-  tokenizer policy: `get_p2` encodes the bare word (`tokenizer(word)`), which for a byte-level BPE without
-  prefix space is a word-start form the model never sees after a space;
-- a multi-token word is scored in one pass by the chain rule over the tokens of the full text; `get_p2`
-  re-tokenizes `sentence + decode(token)` at each step.
-The CSV is read with only empty cells as missing, so the context "None" stays a string (pandas would turn
-it into NaN; the pipeline then drops one spill-over row); an empty `item` is rebuilt from the first
-`context_length` words of `sentence` (the pipeline's `fillna("None")` gives the same text for the one such
-row of the real file).
+Two surprisal measures are computed from the same rows; the files the leaderboard reads hold the first.
 
-Scores (`_calculate_reading_results`, in percent as `run.py` prints them):
+`reading` (official, `get_p2` step by step). The CSV is read as `pd.read_csv(path, dtype={"item": str})`
+(pandas' default missing values, so an `item` or `prev_item` reading "None" is missing) and
+`item.fillna("None")`. For each row: the context `item` is tokenized with the tokenizer's own special
+tokens (`tokenizer(item)`), the *bare* word (`tokenizer(word, add_special_tokens=False)`, no leading space)
+is the target; its first token's probability is read at the context's last position; for every further
+token the text grows by `decode(token)` and is tokenized afresh, and the target is the first token of
+`decode(token)` re-tokenized. `pred = -ln(product of the probabilities)`; `prev_pred` is the same for
+(`prev_item`, `prev_word`) when `prev_item` is a string, else NaN. `predictions.json` is
+`{"reading": {"predictions": [{"id": <row>, "pred": ..., "prev_pred": ...}]}}`; `report.txt` holds
+`EYE TRACKING SCORE: x.xx` and `SELF-PACED READING SCORE: y.yy`.
+
+`reading_spaced` (the project's measure, reported beside it in `predictions_spaced.json` and the
+`surprisal_spaced` column). The word is scored *with its leading space* (`" " + word`) given BOS + context,
+in one pass by the chain rule over the tokens of the full text (`tokenizer.continuation`). Why it differs:
+a byte-level BPE without prefix space encodes a bare word as a word-start form the model never sees after
+a space, so `get_p2` asks for the probability of a string that does not occur in running text, and its
+surprisals are far higher and mostly noise (the eye-tracking score of a small model falls from ~1.8 to
+~0.1); re-tokenizing `item + decode(token)` also glues the word to the previous one (`"the" + "cat"`). The
+spaced measure reads the CSV with only empty cells missing, so the context "None" stays a string, and
+rebuilds an empty `item` from the first `context_length` words of `sentence`.
+
+Scores (`_calculate_reading_results`, in percent as `run.py` prints them), for either measure:
 - eye tracking: for each of RTfirstfix, RTfirstpass, RTgopast, RTrightbound, baseline OLS
   `dv ~ Subtlex_log10 + length + context_length` + their pairwise interactions, full model + `pred`;
   100 * (R2_full - R2_base) / (1 - R2_base); the mean over the four measures;
@@ -30,10 +40,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..scoring import Encoded, Request, Score, score_encoded, score_requests
 from ..tokenizer import continuation
 from . import DataError, Item, MissingData, Task, TaskResult, TaskSpec, item_record, limit_per_uid
 
@@ -41,9 +53,11 @@ READING = TaskSpec(
     name="reading", pipeline_task="reading", folders={"fast": "reading", "full": "reading"},
     fields=("item", "word", "sentence", "context_length", "Subtlex_log10", "length", "RTfirstfix", "RTfirstpass",
             "RTgopast", "RTrightbound", "self_paced_reading_time", "prev_word", "prev_item", "prev_length"),
-    scored_span="' ' + word given BOS + item (and prev_word given prev_item)", metric="reading",
+    scored_span="official: the bare word after tokenizer(item), token by token (get_p2); spaced: ' ' + word "
+                "given BOS + item in one pass (reading_spaced)", metric="reading",
     aggregation="eye tracking: mean relative Delta R2 (%) over 4 RT measures; self-paced: spill-over Delta R2 (%)",
     subtask="one table")
+SPACED = "reading_spaced"
 
 FILE = "reading_data.csv"
 EYE_TRACKING = ("RTfirstfix", "RTfirstpass", "RTgopast", "RTrightbound")
@@ -54,12 +68,17 @@ _TEXT = ("item", "word", "sentence", "prev_word", "prev_item")
 _NUMERIC = ("Subtlex_log10", "length", "context_length", "prev_length", *EYE_TRACKING, SPR)
 
 
-def read_table(data_dir: Path | str, variant: str = "fast") -> pd.DataFrame:
+def _path(data_dir: Path | str, variant: str) -> tuple[Path, str]:
     folder = READING.folder(variant)
     path = Path(data_dir) / folder / FILE
-    display = f"{folder}/{FILE}"
     if not path.is_file():
-        raise MissingData(f"{display}: file not found ({path})")
+        raise MissingData(f"{folder}/{FILE}: file not found ({path})")
+    return path, f"{folder}/{FILE}"
+
+
+def read_table(data_dir: Path | str, variant: str = "fast") -> pd.DataFrame:
+    """The CSV with only empty cells missing (the spaced measure's reading), columns checked."""
+    path, display = _path(data_dir, variant)
     try:
         df = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={c: "object" for c in _TEXT})
     except (pd.errors.ParserError, UnicodeDecodeError) as e:
@@ -78,14 +97,25 @@ def read_table(data_dir: Path | str, variant: str = "fast") -> pd.DataFrame:
     return df
 
 
+def read_official(data_dir: Path | str, variant: str = "fast") -> pd.DataFrame:
+    """The CSV exactly as `run.py` reads it: pandas' default missing values, `item` filled with "None"."""
+    path, _ = _path(data_dir, variant)
+    df = pd.read_csv(path, dtype={"item": str})
+    df["item"] = df["item"].fillna("None")
+    return df
+
+
 def load(data_dir: Path | str, variant: str = "fast", limit: int | None = None) -> list[Item]:
     df = read_table(data_dir, variant)
+    off = read_official(data_dir, variant)
     display = f"{READING.folder(variant)}/{FILE}"
+    if len(off) != len(df):
+        raise DataError(f"{display}: {len(off)} rows as the pipeline reads it, {len(df)} as read here")
     items = []
-    for row in df.itertuples(index=True):
+    for row, orow in zip(df.itertuples(index=True), off.itertuples(index=False)):
         where = f"{display}:{row.csv_line}"
         word = row.word
-        if not isinstance(word, str) or not word.strip():
+        if not isinstance(word, str) or not word.strip() or not isinstance(orow.word, str):
             raise DataError(f"{where}: empty 'word'")
         ctx = row.item
         if not isinstance(ctx, str):
@@ -97,13 +127,79 @@ def load(data_dir: Path | str, variant: str = "fast", limit: int | None = None) 
         if has_prev:
             contexts.append(row.prev_item)
             conts.append(continuation(row.prev_item, row.prev_word))
+        official_prev = isinstance(orow.prev_item, str)
         items.append(Item(uid="reading", source=where, contexts=tuple(contexts), continuations=tuple(conts),
                           completions=(), label=0,
                           meta={"row": int(row.Index), "has_prev": has_prev,
+                                "official_item": orow.item, "official_word": orow.word,
+                                "official_has_prev": official_prev,
+                                "official_prev_item": orow.prev_item if official_prev else None,
+                                "official_prev_word": orow.prev_word if official_prev else None,
                                 **{c: float(getattr(row, c)) for c in _NUMERIC}}))
     return limit_per_uid(items, limit)
 
 
+# ----------------------------------------------------------------------------------------------- scoring
+def get_p2_steps(tok, sentence: str, word: str) -> list[Encoded]:
+    """`get_p2`'s model calls as (input ids, target) pairs, one per token of the bare word: each scores the
+    single token after `tokenizer(sentence)` (module docstring). No model is needed to build them."""
+    ids = list(tok(sentence)["input_ids"])
+    target = list(tok(word, add_special_tokens=False)["input_ids"])
+    if not target:
+        raise DataError(f"reading: the word {word!r} has no tokens")
+    steps = [Encoded(tuple(ids) + (int(target[0]),), len(ids))]
+    sentence = sentence + tok.decode(target[0])
+    for token in target[1:]:
+        t = tok.decode(token)
+        ids = list(tok(sentence)["input_ids"])
+        first = tok(t, add_special_tokens=False)["input_ids"]
+        if not first:
+            raise DataError(f"reading: token {token} of {word!r} decodes to {t!r}, which has no tokens")
+        steps.append(Encoded(tuple(ids) + (int(first[0]),), len(ids)))
+        sentence = sentence + t
+    return steps
+
+
+def _official_score(scores: list[Score]) -> Score:
+    """One word's `get_p2` result from its steps: the product of probabilities, kept as a sum of logs."""
+    lps = tuple(lp for s in scores for lp in s.token_logprobs)
+    return Score(float(math.fsum(lps)), tuple(t for s in scores for t in s.token_ids), lps)
+
+
+def score(model, tok, items: list[Item], *, batch_size: int = 64, bos: Any = "tokenizer", share_context: bool = True,
+          bf16: bool = False, progress: bool = True, desc: str = "score reading") -> list[list[Score]]:
+    """Per item `[official word, official prev (or None), spaced word, spaced prev (or None)]`. The official
+    steps of all rows are scored in one batched call (the tries share every common context)."""
+    steps: list[Encoded] = []
+    spans: list[tuple[int, int]] = []
+    for it in items:
+        pairs = [(it.meta["official_item"], it.meta["official_word"])]
+        if it.meta["official_has_prev"]:
+            pairs.append((it.meta["official_prev_item"], it.meta["official_prev_word"]))
+        for sentence, word in pairs:
+            enc = get_p2_steps(tok, sentence, word)
+            spans.append((len(steps), len(steps) + len(enc)))
+            steps.extend(enc)
+    flat = score_encoded(model, tok, steps, batch_size, share_context=share_context, bf16=bf16, progress=progress,
+                         desc=f"{desc} (official)")
+    spaced = score_requests(model, tok, [r for it in items for r in it.requests()], batch_size, bos=bos,
+                            share_context=share_context, bf16=bf16, progress=progress, desc=f"{desc} (spaced)")
+    out, k, j = [], 0, 0
+    for it in items:
+        word = _official_score(flat[spans[k][0]:spans[k][1]])
+        k += 1
+        prev = None
+        if it.meta["official_has_prev"]:
+            prev = _official_score(flat[spans[k][0]:spans[k][1]])
+            k += 1
+        n = len(it.contexts)
+        sp = spaced[j:j + n]
+        j += n
+        out.append([word, prev, sp[0], sp[1] if n > 1 else None])
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- scores
 def _formula(dv: str, predictors: tuple[str, ...], extra: str | None = None) -> str:
     pairs = [f"{a}:{b}" for i, a in enumerate(predictors) for b in predictors[i + 1:]]
     return f"{dv} ~ " + " + ".join([*predictors, *pairs, *([extra] if extra else [])])
@@ -133,25 +229,44 @@ def reading_scores(df: pd.DataFrame) -> dict[str, dict[str, float]]:
             **{f"eye_tracking/{dv}": v for dv, v in eye.items()}, f"self_paced_reading/{SPR}": spr}
 
 
-def evaluate(variant: str, items, scores) -> TaskResult:
-    """Surprisals from `scores`, predictors and reading times from the items' metadata."""
-    rows = [it.meta["row"] for it in items]
-    df = pd.DataFrame({c: [it.meta[c] for it in items] for c in _NUMERIC})
-    df["pred"] = [-ss[0].logprob for ss in scores]
-    df["prev_pred"] = [-ss[1].logprob if it.meta["has_prev"] else math.nan for it, ss in zip(items, scores)]
+def official_report(subs: dict[str, dict[str, float]]) -> str:
+    """`report.txt` as `run.py` writes it (two lines, two decimals)."""
+    return (f"EYE TRACKING SCORE: {subs['score']['eye_tracking']:.2f}\n"
+            f"SELF-PACED READING SCORE: {subs['score']['self_paced_reading']:.2f}\n")
+
+
+def _surprisal(s: Score | None) -> float:
+    return -s.logprob if s is not None else math.nan
+
+
+def _result(task: str, variant: str, items, df: pd.DataFrame, pred, prev, note: str) -> TaskResult:
+    df = df.assign(pred=pred, prev_pred=prev)
     subs = reading_scores(df)
-    records = []
-    for it, ss, p, pp in zip(items, scores, df["pred"], df["prev_pred"]):
-        rec = item_record(it, ss, 0)
+    rows = [it.meta["row"] for it in items]
+    predictions = {"reading": {"predictions": [{"id": r, "pred": float(p), "prev_pred": float(pp)}
+                                               for r, p, pp in zip(rows, pred, prev)]}}
+    return TaskResult(task, READING.folder(variant), "reading", subs["score"]["eye_tracking"], subs, len(items),
+                      {"reading": len(items)}, [], predictions, notes=[note], report=official_report(subs))
+
+
+def evaluate(variant: str, items, scores) -> TaskResult:
+    """Both measures from `score`'s output; the official one is the result, the spaced one its companion."""
+    df = pd.DataFrame({c: [it.meta[c] for it in items] for c in _NUMERIC})
+    official = [_surprisal(ss[0]) for ss in scores], [_surprisal(ss[1]) for ss in scores]
+    spaced = [_surprisal(ss[2]) for ss in scores], [_surprisal(ss[3]) for ss in scores]
+    res = _result("reading", variant, items, df, *official,
+                  "official get_p2 surprisal (bare word, step-by-step re-tokenization); score = eye tracking; "
+                  "sub_scores.score.self_paced_reading is the SPR score")
+    res.companions.append(_result(SPACED, variant, items, df, *spaced,
+                                  "the project's spaced one-pass surprisal (' ' + word); beside the official one"))
+    for it, ss, p, pp, sp, spp in zip(items, scores, *official, *spaced):
+        rec = item_record(it, [s for s in ss if s is not None], 0)
         for k in ("pred", "correct", "label"):
             rec.pop(k)
-        rec.update(surprisal=p, prev_surprisal=pp, surprisal_bits=p / math.log(2))
-        records.append(rec)
-    predictions = {"reading": {"predictions": [{"id": r, "pred": float(p), "prev_pred": float(pp)}
-                                               for r, p, pp in zip(rows, df["pred"], df["prev_pred"])]}}
-    return TaskResult("reading", READING.folder(variant), "reading", subs["score"]["eye_tracking"], subs,
-                      len(items), {"reading": len(items)}, records, predictions,
-                      notes=["score = eye tracking; sub_scores.score.self_paced_reading is the SPR score"])
+        rec.update(surprisal=p, prev_surprisal=pp, surprisal_bits=p / math.log(2), surprisal_spaced=sp,
+                   prev_surprisal_spaced=spp)
+        res.records.append(rec)
+    return res
 
 
-TASKS = {"reading": Task(READING, load, evaluate)}
+TASKS = {"reading": Task(READING, load, evaluate, score=score)}

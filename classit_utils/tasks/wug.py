@@ -5,10 +5,12 @@ preference is `ratio`), `ratio` = the human proportion for the first form. The s
 and full variants (`wug_adj_nominalization/wug_adj_nominalization.jsonl`,
 `wug_past_tense/wug_past_tense.jsonl`).
 
-Pipeline rules (`read_files.decode_wug_tasks`, `compute_results.rank_and_evaluate_wug`): every candidate
-is scored as a whole sentence given BOS; the model's ratio is the softmax over the candidates' summed
-log-probs, taken at the first candidate; the metric is Spearman's rho between model and human ratios,
-per file (subtask = file stem). `predictions.json` items carry the chosen sentence and `prob`.
+Pipeline rules (`read_files.decode_wug`, `compute_results.rank_and_evaluate_wug`, `run.process_results_wug`):
+every candidate is scored as a whole sentence under the BOS policy; the model's ratio is the softmax over the
+candidates' summed log-probs, taken at the first candidate; the metric is Spearman's rho between model and
+human ratios over all items of the task. The subtask (UID) is the *task's* name, so `predictions.json` is
+`{"wug_adj": {"predictions": [{"id": "wug_adj_0", "pred": <chosen sentence>, "prob": <ratio>}, ...]}}`, and
+the report has one `### UID SPEARMAN'S RHO` section with `avg: <rho>`.
 """
 from __future__ import annotations
 
@@ -19,23 +21,23 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from . import (DataError, Item, Task, TaskResult, TaskSpec, choose, item_record, limit_per_uid,
-               ranking_predictions, read_jsonl_folder)
+               ranking_predictions, read_jsonl_folder, temperature_report)
 
 WUG_ADJ = TaskSpec(
     name="wug_adj", pipeline_task="wug_adj",
     folders={"fast": "wug_adj_nominalization", "full": "wug_adj_nominalization"},
     fields=("sentences", "ratio"), scored_span="whole sentence given BOS (context empty)", metric="spearman",
-    aggregation="Spearman rho of softmax(first candidate) vs human ratio, per file", subtask="file stem")
+    aggregation="Spearman rho of softmax(first candidate) vs human ratio, over all items", subtask="the task")
 
 WUG_PAST = TaskSpec(
     name="wug_past", pipeline_task="wug_past", folders={"fast": "wug_past_tense", "full": "wug_past_tense"},
     fields=("sentences", "ratio"), scored_span="whole sentence given BOS (context empty)", metric="spearman",
-    aggregation="Spearman rho of softmax(first candidate) vs human ratio, per file", subtask="file stem")
+    aggregation="Spearman rho of softmax(first candidate) vs human ratio, over all items", subtask="the task")
 
 
 def load_wug(spec: TaskSpec, data_dir: Path | str, variant: str = "fast", limit: int | None = None) -> list[Item]:
     items = []
-    for stem, where, rec in read_jsonl_folder(data_dir, spec.folder(variant), spec.fields):
+    for _stem, where, rec in read_jsonl_folder(data_dir, spec.folder(variant), spec.fields):
         if not isinstance(rec["sentences"], str):
             raise DataError(f"{where}: field 'sentences' must be a string of TAB-separated sentences")
         sents = tuple(rec["sentences"].split("\t"))
@@ -47,7 +49,7 @@ def load_wug(spec: TaskSpec, data_dir: Path | str, variant: str = "fast", limit:
             raise DataError(f"{where}: field 'ratio' must be a number (got {rec['ratio']!r})") from None
         if not math.isfinite(ratio):
             raise DataError(f"{where}: field 'ratio' must be finite (got {ratio})")
-        items.append(Item(uid=stem, source=where, contexts=("",) * len(sents), continuations=sents,
+        items.append(Item(uid=spec.name, source=where, contexts=("",) * len(sents), continuations=sents,
                           completions=sents, label=0, meta={"ratio": ratio}))
     return limit_per_uid(items, limit)
 
@@ -80,8 +82,10 @@ def evaluate_wug(spec: TaskSpec, variant: str, items, scores) -> TaskResult:
         rec["prob"] = pr
         records.append(rec)
     score = sum(per_uid.values()) / len(per_uid) if per_uid else float("nan")
-    return TaskResult(spec.name, spec.folder(variant), "spearman", score, {"UID": per_uid}, len(items), counts,
-                      records, ranking_predictions(items, preds, [{"prob": pr} for pr in probs]))
+    res = TaskResult(spec.name, spec.folder(variant), "spearman", score, {"UID": per_uid}, len(items), counts,
+                     records, ranking_predictions(items, preds, [{"prob": pr} for pr in probs]))
+    res.report = temperature_report([("UID", {"avg": score})], score, metric="SPEARMAN'S RHO")
+    return res
 
 
 TASKS = {
