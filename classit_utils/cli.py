@@ -136,10 +136,22 @@ def _finetune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lazy(module: str, attr: str) -> Callable:
+    """A subcommand's function, imported only when that subcommand runs (the CLI starts fast)."""
+    def call(*a, **k):
+        import importlib
+        return getattr(importlib.import_module(f"classit_utils.{module}"), attr)(*a, **k)
+    return call
+
+
 # name -> (add_arguments, handler, help)
 EVAL_COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Handler, str]] = {
-    "zero-shot": (_add_zero_shot, _zero_shot, "BabyLM 2025 zero-shot tasks on one model"),
+    "zero-shot": (_add_zero_shot, _zero_shot, "BabyLM zero-shot tasks on one model (2025 or 2026 rules)"),
     "finetune": (_add_finetune, _finetune, "BabyLM 2025 (Super)GLUE fine-tuning on one model, several seeds"),
+    "collate": (_lazy("collate", "add_cli_arguments"), _lazy("collate", "cli_main"),
+                "the leaderboard's submission file of one model, as the official collate_preds.py writes it"),
+    "export": (_lazy("export", "add_cli_arguments"), _lazy("export", "cli_main"),
+               "a model as the BabyLM submission layout: a git repo, main = final, chck_<N>M branches"),
 }
 
 

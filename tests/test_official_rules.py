@@ -170,6 +170,15 @@ def test_2026_entity_tracking_drops_items_with_a_nothing_option():
         apply_rules("entity_tracking", items, "2024")
 
 
+def test_2026_ewok_scores_and_predicts_the_full_sentences():
+    it = Item("spatial-relations", "f:1", ("The ball is under the bed.",) * 2, (" The ball is low.", " The ball is high."),
+              (" The ball is low.", " The ball is high."))
+    (new,) = apply_rules("ewok", [it], "2026")
+    assert new.contexts == ("", "") and new.completions == ("The ball is under the bed. The ball is low.",
+                                                            "The ball is under the bed. The ball is high.")
+    assert apply_rules("ewok", [it], "2025") == [it]
+
+
 @pytest.mark.realdata
 def test_2026_fast_entity_tracking_has_the_official_2238_items(data_root):
     items = load_items("entity_tracking", data_root, "fast", rules="2026")

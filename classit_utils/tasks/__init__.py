@@ -118,7 +118,8 @@ RULE_TASKS = {
     "2026": ("blimp", "supplement", "ewok", "entity_tracking", "reading", "comps", "global_piqa_parallel",
              "global_piqa_nonparallel"),
 }
-# Under 2026 entity tracking drops its "nothing" items and is recorded under the leaderboard's key.
+# Under 2026 entity tracking drops its "nothing" items and is recorded under the leaderboard's key, and EWoK
+# scores (and predicts) the full sentences.
 RECORDED_NAMES = {("2026", "entity_tracking"): "entity_tracking_filtered"}
 
 
@@ -134,6 +135,9 @@ def apply_rules(name: str, items: list[Item], rules: str = "2025") -> list[Item]
     if rules == "2026" and name == "entity_tracking":
         from .entity_tracking import without_nothing
         return without_nothing(items)
+    if rules == "2026" and name == "ewok":
+        from .ewok import full_sentences
+        return full_sentences(items)
     return items
 
 

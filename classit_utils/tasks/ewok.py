@@ -42,4 +42,16 @@ def load(data_dir: Path | str, variant: str = "fast", limit: int | None = None) 
     return limit_per_uid(items, limit)
 
 
+def full_sentences(items: list[Item]) -> list[Item]:
+    """The 2026 rule: each candidate is the whole sentence `Context1 + " " + Target`, scored and predicted as
+    such (the pipeline's `full_sentence_scores` completions). The 2026 `read_files.py` is not in the stored
+    material; its collation (`babylm-org/babylm-eval` @ 6f825c2, `collate_preds.py::_calculate_target_results`)
+    compares EWoK predictions with `" ".join([Context1, Target1])`, which only these completions can match."""
+    out = []
+    for it in items:
+        sents = tuple(c + k for c, k in zip(it.contexts, it.continuations))
+        out.append(Item(it.uid, it.source, ("",) * len(sents), sents, sents, it.label, dict(it.meta)))
+    return out
+
+
 TASKS = {"ewok": Task(EWOK, load, lambda v, items, scores: evaluate_ranking(EWOK, v, items, scores))}

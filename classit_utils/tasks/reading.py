@@ -221,9 +221,12 @@ def relative_delta_r2(df: pd.DataFrame, dv: str, predictors: tuple[str, ...], iv
 
 
 def reading_scores(df: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """`df` holds the CSV columns plus `pred` and `prev_pred` (surprisals)."""
-    eye = {dv: relative_delta_r2(df, dv, BASE) for dv in EYE_TRACKING}
-    spr = relative_delta_r2(df, SPR, SPILLOVER)
+    """`df` holds the CSV columns plus `pred` and `prev_pred` (surprisals). The fits run on one BLAS thread:
+    these small regressions are ~10x slower with the thread pool on a busy 2-core machine."""
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(1):
+        eye = {dv: relative_delta_r2(df, dv, BASE) for dv in EYE_TRACKING}
+        spr = relative_delta_r2(df, SPR, SPILLOVER)
     return {"score": {"eye_tracking": float(np.mean([eye[dv]["score"] for dv in EYE_TRACKING])),
                       "self_paced_reading": spr["score"]},
             **{f"eye_tracking/{dv}": v for dv, v in eye.items()}, f"self_paced_reading/{SPR}": spr}
