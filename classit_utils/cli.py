@@ -150,6 +150,8 @@ EVAL_COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Handle
     "finetune": (_add_finetune, _finetune, "BabyLM 2025 (Super)GLUE fine-tuning on one model, several seeds"),
     "collate": (_lazy("collate", "add_cli_arguments"), _lazy("collate", "cli_main"),
                 "the leaderboard's submission file of one model, as the official collate_preds.py writes it"),
+    "aoa": (_lazy("tasks.aoa", "add_cli_arguments"), _lazy("tasks.aoa", "cli_main"),
+            "age of acquisition over a model's chck_<N>M checkpoints (the BabyLM 2025 definition)"),
     "export": (_lazy("export", "add_cli_arguments"), _lazy("export", "cli_main"),
                "a model as the BabyLM submission layout: a git repo, main = final, chck_<N>M branches"),
 }
