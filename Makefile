@@ -14,7 +14,7 @@ STAMP := $(VENV)/.setup-stamp
 CLASSIT_DATA ?= $(abspath ../shared/data)
 export CLASSIT_DATA
 
-.PHONY: help setup reproduce status figures test lab clean
+.PHONY: help setup data reproduce status figures test lab clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q "$(TORCH_SPEC)"
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $@
+
+data: setup  ## fetch, verify and install the data PROFILE needs into CLASSIT_DATA (check: classit-data check)
+	$(VENV)/bin/classit-data fetch --profile $(PROFILE) --dest "$(CLASSIT_DATA)"
 
 reproduce: setup  ## run the notebooks of PROFILE in order with papermill (stages already done are skipped)
 	$(PY) -m classit_utils.pipeline run --profile $(PROFILE)

@@ -357,6 +357,47 @@ class StatisticsConfig(Section):
     selection: Literal[SELECTIONS] = "heldout"   # fine-tuning epoch selection the claims rest on
 
 
+# ------------------------------------------------------------------------------------------- scale
+class LaunchConfig(Section):
+    """How the training stages run: in the notebook's process, or under `torchrun` (DDP) when there is more
+    than one process. `auto` is the visible GPUs (1 on a CPU machine). `micro_batch_size` is per rank, so the
+    global batch is `micro_batch_size x grad_accum_steps x nproc_per_node x nnodes`. Multi-node: the same
+    keys on every node (or `srun torchrun`, see the README)."""
+    nproc_per_node: int | Literal["auto"] = "auto"
+    nnodes: int = Field(1, ge=1)
+    node_rank: int = Field(0, ge=0)
+    rdzv_endpoint: str | None = None          # host:port of node 0; None on one node (torchrun --standalone)
+    rdzv_backend: str = "c10d"
+
+    @field_validator("nproc_per_node")
+    @classmethod
+    def _positive(cls, v: int | str) -> int | str:
+        if isinstance(v, int) and v < 1:
+            raise ValueError(f"must be 'auto' or an integer >= 1 (got {v})")
+        return v
+
+    @model_validator(mode="after")
+    def _multi_node(self) -> "LaunchConfig":
+        if self.nnodes > 1 and not self.rdzv_endpoint:
+            raise ValueError("rdzv_endpoint: needed when nnodes > 1 (host:port of node 0)")
+        if self.node_rank >= self.nnodes:
+            raise ValueError(f"node_rank: {self.node_rank} but only {self.nnodes} node(s)")
+        return self
+
+
+class FanoutConfig(Section):
+    """How the independent jobs of the evaluation stages run: one after another in the notebook (`serial`,
+    needs nothing) or as Ray tasks (`ray`: a local Ray started on demand, or the cluster at `address`), one
+    job per GPU. Either way a job writes its own folder with a done marker, so a killed stage resumes, and
+    each job runs with `cpus_per_job` torch threads, so both engines give the same numbers."""
+    engine: Literal["serial", "ray"] = "serial"
+    address: str | None = None                # an existing Ray cluster ("auto", "ray://host:10001"); None: local
+    num_cpus: int | None = Field(None, ge=1)  # a local Ray's CPUs (None: all); with cpus_per_job, the workers
+    gpus_per_job: float = Field(1.0, ge=0)    # used when the machine has GPUs
+    cpus_per_job: int = Field(1, ge=1)
+    max_retries: int = Field(2, ge=0)         # a job whose worker died is retried this often
+
+
 # ------------------------------------------------------------------------------------------- the study
 class StudyConfig(Section):
     profile: str
@@ -374,6 +415,8 @@ class StudyConfig(Section):
     evaluation: EvaluationConfig = EvaluationConfig()
     finetune: FinetuneSection = FinetuneSection()
     statistics: StatisticsConfig = StatisticsConfig()
+    launch: LaunchConfig = LaunchConfig()
+    fanout: FanoutConfig = FanoutConfig()
 
     @model_validator(mode="before")
     @classmethod

@@ -55,7 +55,8 @@ def read_jsonl_folder(data_dir: Path | str, folder: str, fields: Sequence[str] =
     zpath = data_dir / zip_name if zip_name else None
     if zpath is not None and zpath.is_file():
         with zipfile.ZipFile(zpath) as z:
-            names = sorted(n for n in z.namelist() if n.startswith(folder + "/") and n.endswith(".jsonl"))
+            # the folder at the zip's root, or deeper (OSF's zip: evaluation_data/fast_eval/ewok_fast/...)
+            names = sorted(n for n in z.namelist() if n.endswith(".jsonl") and f"/{n}".rsplit("/", 2)[-2] == folder)
             if not names:
                 raise MissingData(f"{zip_name}:{folder}/: no .jsonl files in the zip")
             for name in names:

@@ -40,6 +40,7 @@ Outputs of `run_finetune` (layout of the pipeline, extended for seeds and select
         <task>/seed<S>/<selection>/results.txt, predictions.json, history.json (epochs: loss, lr, metrics)
         <task>/seed<S>/<selection>/model/           with `save_weights`: the selected epoch's classifier
                                                     (`save_classifier` / `load_classifier`)
+        <task>/seed<S>/rows.csv, info.json          that (task, seed)'s tidy rows and facts (merged below)
         finetune_results.csv                        tidy table (all tasks run so far, one row per metric)
         glue_score.csv                              the GLUE macro-average per seed and selection
         summary.json                                config, tasks run/skipped (reason), provenance, wall times
@@ -74,7 +75,7 @@ from transformers import get_cosine_with_min_lr_schedule_with_warmup
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from . import records
-from .config import SELECTIONS, FinetuneConfig, StudyConfig
+from .config import GLUE_TASK_NAMES, SELECTIONS, FinetuneConfig, StudyConfig
 from .results import finetune_root, finetune_table, read_registry, results_dir, unit
 from .glue import (Example, GlueTask, MissingData, compute_metrics, get_glue_task,
                    glue_score, load_split, parse_glue_tasks)
@@ -88,7 +89,7 @@ __all__ = ["FinetuneConfig", "SELECTIONS", "TABLE_COLUMNS", "ClassifierHead", "D
            "BestEpoch", "choose_epoch", "heldout_split", "subsample", "load_backbone",
            "RunResult", "finetune_run", "predict", "run_finetune", "parse_seeds", "format_table",
            "task_dir", "official_results_text", "official_predictions", "save_classifier", "load_classifier",
-           "run_all"]
+           "merge_outputs", "run_job", "finetune_jobs", "run_all"]
 
 TABLE_COLUMNS = ("model", "condition", "size", "task", "seed", "selection", "metric", "value", "unit", "headline",
                  "status", "reason",
@@ -463,16 +464,25 @@ def official_predictions(task: str, preds: Iterable[int]) -> dict[str, Any]:
     return {task: {"predictions": [{"id": f"{task}_{i}", "pred": int(p)} for i, p in enumerate(preds)]}}
 
 
-def _write_run(base: Path, task: GlueTask, res: RunResult, official: bool) -> None:
+def _write_run(base: Path, task: GlueTask, res: RunResult) -> None:
     run = base / f"seed{res.seed}" / res.selection
-    text = official_results_text(task, res.metrics)
-    preds = json.dumps(official_predictions(task.name, res.predictions))
-    records.atomic_write_text(run / "results.txt", text)
-    records.atomic_write_text(run / "predictions.json", preds)
+    records.atomic_write_text(run / "results.txt", official_results_text(task, res.metrics))
+    records.atomic_write_text(run / "predictions.json", json.dumps(official_predictions(task.name, res.predictions)))
     records.atomic_write_json(run / "history.json", res.history_record())
-    if official:
-        records.atomic_write_text(base / "results.txt", text)
-        records.atomic_write_text(base / "predictions.json", preds)
+
+
+ROWS_CSV, INFO_JSON = "rows.csv", "info.json"
+
+
+def _write_seed(seed_dir: Path, rows: list[dict[str, Any]], info: Mapping[str, Any]) -> None:
+    """A (task, seed)'s tidy rows and facts, written last: what `merge_outputs` reads back."""
+    records.atomic_write_json(seed_dir / INFO_JSON, dict(info))
+    records.atomic_write_text(seed_dir / ROWS_CSV, _table(rows).to_csv(index=False))
+
+
+def _read_rows(path: Path) -> pd.DataFrame:
+    return _table(pd.read_csv(path, keep_default_na=False, dtype={c: str for c in _STR_COLUMNS},
+                              na_values={c: [""] for c in (*_INT_COLUMNS, "value", "wall_s")}).to_dict("records"))
 
 
 HEAD_WEIGHTS, HEAD_CONFIG = "classifier_head.safetensors", "classifier.json"
@@ -570,22 +580,23 @@ def _load_task_data(data_dir: Path | str, name: str, cfg: FinetuneConfig) -> tup
 def run_finetune(model_dir: Path | str, data_dir: Path | str, tasks: str | Sequence[str] = "all",
                  seeds: int | str | Iterable[int] = (0,), out_dir: Path | str = "results",
                  cfg: FinetuneConfig | None = None, *, model_name: str | None = None, condition: str = "",
-                 size: str = "", revision: str = "main", model: nn.Module | None = None, tokenizer=None
-                 ) -> pd.DataFrame:
+                 size: str = "", revision: str = "main", model: nn.Module | None = None, tokenizer=None,
+                 merge: bool = True) -> pd.DataFrame:
     """Fine-tune the model in `model_dir` on each task, once per seed and selection, and write the outputs
     (module docstring). Returns the tidy table of this call (`TABLE_COLUMNS`).
 
     `model`/`tokenizer`: use these instead of loading `model_dir` (which then only names the model); a causal
     LM's base model is fine-tuned and its original weights are restored at the end. `condition`, `size`: labels
     for the tidy table (e.g. "conv", "100m"). Absent files skip the task (status "skipped" with the reason)
-    unless `cfg.skip_missing` is False; malformed files raise `DataError` naming file and line."""
+    unless `cfg.skip_missing` is False; malformed files raise `DataError` naming file and line. Each (task, seed)
+    folder gets its tidy rows (`rows.csv`) and facts (`info.json`); `merge=True` then rebuilds the model-level
+    files from every (task, seed) folder on disk (`merge_outputs`); fan-out jobs merge after all jobs."""
     cfg = cfg or FinetuneConfig()
     names = parse_glue_tasks(tasks)
     seed_list = parse_seeds(seeds)
     device = resolve_device(cfg.device)
     model_name = model_name or Path(model_dir).stem
     meta = {"model": model_name, "condition": condition, "size": size}
-    t_start = time.perf_counter()
 
     data: dict[str, tuple[list[Example], list[Example]]] = {}
     skipped: dict[str, str] = {}
@@ -618,14 +629,16 @@ def run_finetune(model_dir: Path | str, data_dir: Path | str, tasks: str | Seque
         torch.set_num_threads(cfg.cpu_threads)   # small models on a shared CPU: fewer threads, no oversubscription
     out_base = finetune_root(out_dir, model_name, revision)
     rows: list[dict[str, Any]] = []
-    task_info: dict[str, Any] = {}
     official_sel = "valid" if "valid" in cfg.selections else cfg.selections[0]
     try:
         with logging_redirect_tqdm():
             for name in names:
                 spec = get_glue_task(name)
                 if name in skipped:
-                    rows += _skipped_rows(meta, spec, seed_list, cfg.selections, skipped[name])
+                    for seed in seed_list:
+                        seed_rows = _skipped_rows(meta, spec, [seed], cfg.selections, skipped[name])
+                        _write_seed(out_base / name / f"seed{seed}", seed_rows, {"skipped": skipped[name]})
+                        rows += seed_rows
                     continue
                 t0 = time.perf_counter()
                 train_ex, valid_ex = data[name]
@@ -642,60 +655,97 @@ def run_finetune(model_dir: Path | str, data_dir: Path | str, tasks: str | Seque
                 fwd = torch.compile(clf, dynamic=True) if cfg.compile else clf
                 runs = [(s, sel) for s in seed_list for sel in cfg.selections]
                 bar = tqdm(runs, desc=f"finetune {name}", disable=not cfg.progress)
+                seed_rows: list[dict[str, Any]] = []
                 for seed, sel in bar:
                     train, select = splits[sel]
                     res = finetune_run(clf, pristine, spec, train, valid if sel == "valid" else select, valid,
                                        cfg, seed, selection=sel, pad_id=pad_id, device=device, forward=fwd,
                                        desc=f"{name} s{seed} {sel}")
-                    _write_run(out_base / name, spec, res, official=(seed == seed_list[0] and sel == official_sel))
+                    _write_run(out_base / name, spec, res)
                     if cfg.save_weights:
                         save_classifier(clf, tokenizer, out_base / name / f"seed{seed}" / sel / "model", spec)
-                    rows += _rows(meta, spec, res)
+                    seed_rows += _rows(meta, spec, res)
                     bar.set_postfix_str(f"{spec.score_metric}={res.metrics[spec.score_metric]:.3f}")
                     log.info("%s seed %d %s: epoch %d, %s", name, seed, sel, res.best_epoch,
                              ", ".join(f"{k}={v:.4f}" for k, v in res.metrics.items()))
-                task_info[name] = {"wall_s": round(time.perf_counter() - t0, 3), "n_train": len(train_all),
-                                   "n_valid": len(valid), "epochs": cfg.epochs_for(spec),
-                                   "batch_size": cfg.batch_size_for(spec), "path": str(out_base / name),
-                                   "truncated": int(sum(len(r) >= max_length for r in train_all.ids + valid.ids))}
+                    if sel == cfg.selections[-1]:
+                        info = {"wall_s": round(time.perf_counter() - t0, 3), "n_train": len(train_all),
+                                "n_valid": len(valid), "epochs": cfg.epochs_for(spec),
+                                "batch_size": cfg.batch_size_for(spec), "path": str(out_base / name),
+                                "truncated": int(sum(len(r) >= max_length for r in train_all.ids + valid.ids)),
+                                "max_length_effective": max_length, "device": str(device),
+                                "precision": resolved_precision(cfg.precision, device),
+                                "config": cfg.model_dump(mode="json"), "model_dir": str(model_dir)}
+                        _write_seed(out_base / name / f"seed{seed}", seed_rows, info)
+                        rows += seed_rows
+                        seed_rows = []
     finally:
         backbone.load_state_dict(pristine)            # a caller's model leaves as it came
         backbone.to(home)
         torch.set_num_threads(threads)
     table = _table(rows)
-    _write_outputs(out_base, table, names, skipped, task_info, cfg, seed_list, model_dir, meta, revision,
-                   max_length, device, time.perf_counter() - t_start)
+    if merge:
+        runs = records.read_json_or_empty(out_base / RUNS_JSON)
+        runs.update({name: seed_list for name in names})          # a task run again: these seeds replace its old
+        write_runs(out_base, runs)
+        merge_outputs(out_base, official_seed=seed_list[0], official_selection=official_sel, meta=meta,
+                      revision=revision)
     return table
 
 
-def _write_outputs(out_base: Path, table: pd.DataFrame, names: Sequence[str], skipped: Mapping[str, str],
-                   task_info: Mapping[str, Any], cfg: FinetuneConfig, seeds: Sequence[int], model_dir, meta,
-                   revision: str, max_length: int, device: torch.device, wall: float) -> None:
-    """The merged tidy table, the GLUE scores and summary.json (tasks run earlier are kept, rerun ones replaced)."""
-    csv = out_base / RESULTS_CSV
-    merged = table
-    if csv.is_file():
-        old = pd.read_csv(csv, keep_default_na=False, dtype={c: str for c in _STR_COLUMNS},
-                          na_values={c: [""] for c in (*_INT_COLUMNS, "value", "wall_s")})
-        old = old[~old["task"].isin(names)]
-        if not old.empty:
-            merged = _table(pd.concat([old, table], ignore_index=True).to_dict("records"))
-    records.atomic_write_text(csv, merged.to_csv(index=False))
-    records.atomic_write_text(out_base / GLUE_CSV, glue_score(merged).to_csv(index=False))
-    summary_path = out_base / SUMMARY_JSON
-    summary = records.read_json_or_empty(summary_path)
-    summary.setdefault("tasks", {})
-    summary.setdefault("skipped", {})
-    for name in names:
-        summary["tasks"].pop(name, None)
-        summary["skipped"].pop(name, None)
-    summary["tasks"].update(task_info)
-    summary["skipped"].update(skipped)
-    summary.update(model_dir=str(model_dir), **meta, revision=revision, seeds=list(seeds), config=cfg.model_dump(mode="json"),
-                   max_length_effective=max_length, device=str(device),
-                   precision=resolved_precision(cfg.precision, device), wall_s=round(wall, 3),
-                   provenance=records.provenance())
-    records.atomic_write_json(summary_path, summary)
+RUNS_JSON = "runs.json"
+
+
+def write_runs(out_base: Path | str, runs: Mapping[str, Sequence[int]]) -> None:
+    """Which seeds of which task the model-level files are made of (`merge_outputs` reads it): a seed folder
+    left from an earlier configuration never enters them."""
+    records.atomic_write_json(Path(out_base) / RUNS_JSON, {t: list(map(int, s)) for t, s in runs.items()})
+
+
+def merge_outputs(out_base: Path | str, *, official_seed: int, official_selection: str = "valid",
+                  meta: Mapping[str, Any] | None = None, revision: str = "main") -> pd.DataFrame:
+    """Everything model-level from the (task, seed) folders on disk, in a fixed order (tasks as the
+    pipeline lists them, seeds ascending), so runs done apart merge in any order: the tidy table, the GLUE
+    scores, `summary.json`, and the official `<task>/results.txt` / `predictions.json`, those of
+    `official_seed` (else the smallest seed run) under `official_selection`. Only the seeds `runs.json` lists
+    for a task enter (all found when there is no such file). Returns the tidy table."""
+    out_base = Path(out_base)
+    runs = records.read_json_or_empty(out_base / RUNS_JSON)
+    frames, tasks_info, skipped, seeds_seen = [], {}, {}, set()
+    for name in GLUE_TASK_NAMES:
+        wanted = set(runs.get(name, ())) if runs else None
+        seed_dirs = sorted((p for p in (out_base / name).glob("seed*") if (p / ROWS_CSV).is_file()
+                            and (wanted is None or int(p.name.removeprefix("seed")) in wanted)),
+                           key=lambda p: int(p.name.removeprefix("seed")))
+        if not seed_dirs:
+            continue
+        for d in seed_dirs:
+            frames.append(_read_rows(d / ROWS_CSV))
+            seeds_seen.add(int(d.name.removeprefix("seed")))
+        info = json.loads((seed_dirs[0] / INFO_JSON).read_text())
+        if "skipped" in info:
+            skipped[name] = info["skipped"]
+            continue
+        tasks_info[name] = info
+        seeds = [int(d.name.removeprefix("seed")) for d in seed_dirs]
+        first = official_seed if official_seed in seeds else seeds[0]
+        run = out_base / name / f"seed{first}" / official_selection
+        if (run / "results.txt").is_file():
+            records.atomic_write_text(out_base / name / "results.txt", (run / "results.txt").read_text())
+            records.atomic_write_text(out_base / name / "predictions.json", (run / "predictions.json").read_text())
+    table = _table(pd.concat(frames, ignore_index=True).to_dict("records")) if frames else _table([])
+    records.atomic_write_text(out_base / RESULTS_CSV, table.to_csv(index=False))
+    records.atomic_write_text(out_base / GLUE_CSV, glue_score(table).to_csv(index=False))
+    first_info = next(iter(tasks_info.values()), {})
+    summary = {"tasks": {k: {f: v[f] for f in ("wall_s", "n_train", "n_valid", "epochs", "batch_size", "path",
+                                                "truncated")} for k, v in tasks_info.items()},
+               "skipped": skipped, **(meta or {}), "revision": revision, "seeds": sorted(seeds_seen),
+               **{k: first_info[k] for k in ("model_dir", "config", "max_length_effective", "device", "precision")
+                  if k in first_info},
+               "wall_s": round(sum(v["wall_s"] for v in tasks_info.values()), 3),
+               "provenance": records.provenance()}
+    records.atomic_write_json(out_base / SUMMARY_JSON, summary)
+    return table
 
 
 def format_table(table: pd.DataFrame) -> str:
@@ -717,11 +767,45 @@ def format_table(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def run_all(cfg: StudyConfig) -> pd.DataFrame:
-    """Fine-tune every model of the study's registry on the configured tasks and seeds (notebook 08);
-    returns the study's whole fine-tuning table (`results.finetune_table`)."""
+def run_job(model_dir: str, data_dir: str, task: str, seed: int, out_dir: str, config: dict[str, Any],
+            model_name: str, condition: str, size: str) -> dict[str, Any]:
+    """One fan-out job (`classit_utils.fanout`): one (model, task, seed), no merge (done after the jobs)."""
+    cfg = FinetuneConfig.model_validate({**config, "progress": False})
+    table = run_finetune(model_dir, data_dir, [task], [seed], out_dir, cfg, model_name=model_name,
+                         condition=condition, size=size, merge=False)
+    return {"model": model_name, "task": task, "seed": seed, "rows": len(table)}
+
+
+def finetune_jobs(cfg: StudyConfig) -> list:
+    """One fan-out job per (model, task, seed) of the study."""
+    from .fanout import Job, fingerprint
     f = cfg.finetune
+    config = f.config.model_dump(mode="json")
+    jobs = []
     for m in read_registry(cfg).itertuples():
-        run_finetune(m.path, cfg.data_dir, list(f.tasks), list(f.seeds), results_dir(cfg), f.config,
-                     model_name=m.model, condition=m.condition, size=m.size)
+        for task in f.tasks:
+            for seed in f.seeds:
+                base = finetune_root(results_dir(cfg), m.model) / task / f"seed{seed}"
+                jobs.append(Job(f"{m.model}/finetune/{task}/seed{seed}", base / ".job", "classit_utils.finetune:run_job",
+                                {"model_dir": str(m.path), "data_dir": str(cfg.data_dir), "task": task, "seed": seed,
+                                 "out_dir": str(results_dir(cfg)), "config": config, "model_name": m.model,
+                                 "condition": m.condition, "size": m.size},
+                                {"model": fingerprint(Path(m.path).resolve()),
+                                 "data": fingerprint(*(cfg.data_dir / "glue_filtered").glob(f"{task}.*.jsonl"))}))
+    return jobs
+
+
+def run_all(cfg: StudyConfig) -> pd.DataFrame:
+    """Fine-tune every model of the study's registry on the configured tasks and seeds (notebook 08): one job
+    per (model, task, seed) through `cfg.fanout` (serial or Ray; done jobs are skipped), then each model's
+    files merged; returns the study's whole fine-tuning table (`results.finetune_table`)."""
+    from .fanout import run_jobs
+    f = cfg.finetune
+    run_jobs(finetune_jobs(cfg), cfg.fanout, desc="fine-tuning")
+    official_sel = "valid" if "valid" in f.config.selections else f.config.selections[0]
+    for m in read_registry(cfg).itertuples():
+        write_runs(finetune_root(results_dir(cfg), m.model), {t: f.seeds for t in f.tasks})
+        merge_outputs(finetune_root(results_dir(cfg), m.model), official_seed=f.seeds[0],
+                      official_selection=official_sel,
+                      meta={"model": m.model, "condition": m.condition, "size": m.size})
     return finetune_table(cfg)

@@ -19,8 +19,6 @@ training stages resume from their checkpoints inside the notebook.
 from __future__ import annotations
 
 import argparse
-import ast
-import functools
 import hashlib
 import json
 import os
@@ -30,14 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import appendix
+from . import appendix, codekey
+from .codekey import code_closure, library_versions, notebook_imports, sha  # noqa: F401 (code_closure: API)
 from .config import REPO_ROOT, StudyConfig, load_config
 from .errors import ConfigError, DataError
-from .records import KEY_LIBS, atomic_write_json, provenance, versions
+from .records import atomic_write_json, provenance
 
-PACKAGE = "classit_utils"
 HEADLESS_ENV = {"CLASSIT_HEADLESS": "1", "TQDM_MININTERVAL": "5", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
-PACKAGE_DIR = REPO_ROOT / PACKAGE
 
 
 @dataclass(frozen=True)
@@ -57,8 +54,8 @@ _ZS = _RUN + ("evaluation",)
 _TUNED = ("02_instruction_tuning",)
 STAGES = (
     Stage("00_data", _RUN + ("data_root", "demo", "corpus", "tokenizer", "instruct", "curricula")),
-    Stage("01_pretrain", _RUN + ("pretrain",), ("00_data",)),
-    Stage("02_instruction_tuning", _RUN + ("pretrain", "tuning"), ("01_pretrain",)),
+    Stage("01_pretrain", _RUN + ("pretrain", "launch"), ("00_data",)),
+    Stage("02_instruction_tuning", _RUN + ("pretrain", "tuning", "launch"), ("01_pretrain",)),
     Stage("03_eval_blimp", _ZS, _TUNED,
           ("blimp_fast", "blimp_filtered", "supplement_fast", "supplement_filtered", "comps")),
     Stage("04_eval_ewok", _ZS, _TUNED, ("ewok.zip",)),
@@ -70,103 +67,6 @@ STAGES = (
           ("03_eval_blimp", "04_eval_ewok", "05_eval_entity_tracking", "06_eval_wug", "07_eval_reading",
            "08_finetune_glue")),
 )
-
-
-# ------------------------------------------------------------------------------------------- code closure
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _module_file(name: str) -> Path | None:
-    """The file of `classit_utils.<name>` (dotted), a module or a package's `__init__`."""
-    base = PACKAGE_DIR.joinpath(*name.split(".")) if name else PACKAGE_DIR
-    for p in (base.with_suffix(".py"), base / "__init__.py"):
-        if p.is_file():
-            return p
-    return None
-
-
-def _module_name(path: Path) -> str:
-    rel = path.relative_to(PACKAGE_DIR).with_suffix("")
-    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
-    return ".".join(parts)
-
-
-def _imports(tree: ast.AST, package: str) -> set[str]:
-    """`classit_utils` modules (dotted, relative to the package) that `tree` imports anywhere (lazy imports
-    inside functions included); `package` is the importing module's package, for relative imports."""
-    out: set[str] = set()
-
-    def add(name: str, names: list[str] = ()) -> None:
-        if _module_file(name) is not None:
-            out.add(name)
-        for n in names:        # `from x import y` where y is a submodule
-            sub = f"{name}.{n}" if name else n
-            if _module_file(sub) is not None:
-                out.add(sub)
-
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                if a.name == PACKAGE or a.name.startswith(PACKAGE + "."):
-                    add(a.name[len(PACKAGE) + 1:])
-        elif isinstance(node, ast.ImportFrom):
-            names = [a.name for a in node.names]
-            if node.level == 0:
-                if node.module and (node.module == PACKAGE or node.module.startswith(PACKAGE + ".")):
-                    add(node.module[len(PACKAGE) + 1:], names)
-            else:
-                parts = package.split(".") if package else []
-                parts = parts[:len(parts) - (node.level - 1)] if node.level > 1 else parts
-                base = ".".join(parts + ([node.module] if node.module else []))
-                add(base, names)
-        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-              and node.func.attr == "import_module"):
-            out.add(package + ".*" if package else "*")      # imports by name: the whole package
-    return out
-
-
-@functools.cache
-def _module_imports(path: Path) -> frozenset[str]:
-    name = _module_name(path)
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    return frozenset(_imports(ast.parse(path.read_text(), str(path)), package))
-
-
-def _expand(name: str) -> list[Path]:
-    if name.endswith("*"):
-        pkg = name[:-1].rstrip(".")
-        return sorted((PACKAGE_DIR.joinpath(*pkg.split(".")) if pkg else PACKAGE_DIR).glob("*.py"))
-    p = _module_file(name)
-    return [p] if p is not None else []
-
-
-def notebook_imports(notebook: Path) -> set[str]:
-    """`classit_utils` modules a notebook's code cells import (IPython magics and shell lines skipped)."""
-    import nbformat
-    out: set[str] = set()
-    for cell in nbformat.read(notebook, as_version=4).cells:
-        if cell.cell_type == "code":
-            code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
-            out |= _imports(ast.parse(code), "")
-    return out
-
-
-def code_closure(notebook: Path) -> list[Path]:
-    """Every `classit_utils` file the notebook's imports reach, the package `__init__` included."""
-    todo = [p for n in notebook_imports(notebook) for p in _expand(n)] + [PACKAGE_DIR / "__init__.py"]
-    seen: set[Path] = set()
-    while todo:
-        path = todo.pop()
-        if path in seen:
-            continue
-        seen.add(path)
-        todo += [p for n in _module_imports(path) for p in _expand(n)]
-        for parent in path.relative_to(PACKAGE_DIR).parents:      # importing a.b runs a/__init__.py
-            init = PACKAGE_DIR / parent / "__init__.py"
-            if init.is_file() and init not in seen:
-                todo.append(init)
-    return sorted(seen)
 
 
 # ------------------------------------------------------------------------------------------- keys
@@ -189,17 +89,13 @@ def data_fingerprint(cfg: StudyConfig, stage: Stage) -> str:
     return h.hexdigest()
 
 
-def library_versions() -> dict[str, str]:
-    return {k: v for k, v in versions(KEY_LIBS).items() if k != "python"}
-
-
 def key_parts(cfg: StudyConfig, stage: Stage, upstream: dict[str, str]) -> dict[str, Any]:
     """What a stage's key hashes (module docstring), each part readable, so `status` can say what changed."""
     return {
-        "notebook": _sha(stage.notebook.read_bytes()),
-        "params": {s: _sha(json.dumps(cfg.section(s), sort_keys=True, default=str).encode())
+        "notebook": sha(stage.notebook.read_bytes()),
+        "params": {s: sha(json.dumps(cfg.section(s), sort_keys=True, default=str).encode())
                    for s in stage.sections},
-        "code": {p.relative_to(REPO_ROOT).as_posix(): _sha(p.read_bytes()) for p in code_closure(stage.notebook)},
+        "code": codekey.code_hashes(notebook_imports(stage.notebook)),
         "libraries": library_versions(),
         "data": data_fingerprint(cfg, stage),
         "upstream": {a: upstream.get(a, "") for a in stage.after},
@@ -207,7 +103,7 @@ def key_parts(cfg: StudyConfig, stage: Stage, upstream: dict[str, str]) -> dict[
 
 
 def stage_key(parts: dict[str, Any]) -> str:
-    return _sha(json.dumps(parts, sort_keys=True).encode())
+    return sha(json.dumps(parts, sort_keys=True).encode())
 
 
 def stale_reasons(old: dict[str, Any], new: dict[str, Any]) -> list[str]:

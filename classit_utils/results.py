@@ -175,6 +175,30 @@ def reading_deltas(cfg: StudyConfig) -> pd.DataFrame:
                                        "delta_r2", "score", "n"])
 
 
+AOA_DIR = "AoA_word"     # `classit_utils.tasks.aoa`: <zero-shot root>/AoA_word/summary.json
+AOA_COLUMNS = ["model", "size", "condition", "status", "reason", "n_words", "r", "p", "checkpoints"]
+
+
+def aoa_scores(cfg: StudyConfig) -> pd.DataFrame:
+    """The AoA score of every model that has one (`AoA_word/summary.json`): status (ok / skipped) and reason,
+    n_words (words with a child and a model AoA), Pearson r and its p between the two AoAs (NaN with fewer
+    than 3 words), and the number of checkpoints fitted."""
+    rows = []
+    for m in read_registry(cfg).itertuples():
+        path = zero_shot_root(results_dir(cfg), m.model) / AOA_DIR / "summary.json"
+        if not path.exists():
+            continue
+        s = json.loads(path.read_text())
+        rows.append({"model": m.model, "size": m.size, "condition": m.condition, "status": s.get("status", "ok"),
+                     "reason": s.get("reason", ""), "n_words": s.get("n_words"), "r": s.get("r"), "p": s.get("p"),
+                     "checkpoints": len(s.get("checkpoints") or [])})
+    df = pd.DataFrame(rows, columns=AOA_COLUMNS)
+    df["n_words"] = df["n_words"].astype("Int64")
+    df[["r", "p"]] = df[["r", "p"]].astype(float)
+    df["checkpoints"] = df["checkpoints"].astype(int)
+    return df
+
+
 FINETUNE_CSV = "finetune_results.csv"
 
 

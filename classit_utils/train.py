@@ -185,8 +185,11 @@ class _PhasedSource:
         return {"position": dict(self.position), "layout": asdict(self.layout)}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        if dict(state["layout"]) != asdict(self.layout):
-            raise ValueError(f"resume: data layout {state['layout']} differs from {asdict(self.layout)} "
+        # rank 0 writes the checkpoint for every rank: its rank is not part of what must match
+        saved = {k: v for k, v in dict(state["layout"]).items() if k != "rank"}
+        here = {k: v for k, v in asdict(self.layout).items() if k != "rank"}
+        if saved != here:
+            raise ValueError(f"resume: data layout {saved} differs from {here} "
                              "(batch size, accumulation, epochs, seed and world size must match)")
         self.position = dict(state["position"])
 

@@ -28,7 +28,8 @@ from .modeling import count_parameters
 from .records import atomic_write_json
 from .results import BASE, model_name, pretrain_dir, tuning_dir
 from .runtime import load_causal_lm
-from .train import instruction_tune, pretrain, reply_token_loss
+from . import launch
+from .train import TrainState, instruction_tune, pretrain, reply_token_loss
 from .tokenizer import load_tokenizer
 
 
@@ -40,7 +41,8 @@ def _hash_files(*paths: Path) -> str:
 
 
 def _prepare(out: Path, key: dict) -> None:
-    """Keep `out` if it was made with the same key, else move it aside and start empty."""
+    """Keep `out` if it was made with the same key, else move it aside and start empty. Under torchrun the
+    stage that spawned the ranks has prepared the folder already, so every rank finds its key here."""
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
     key_file = out / "run_key.json"
     if out.exists():
@@ -65,7 +67,15 @@ def run_pretraining(cfg: StudyConfig, size: str, stop_at_step: int | None = None
     out = pretrain_dir(cfg, size)
     _prepare(out, {"data": _hash_files(shards / "meta.json", data_dir(cfg) / "tokenizer" / "tokenizer.json"),
                    "model": mcfg.model_dump(mode="json"), "train": tcfg.model_dump(mode="json")})
+    if launch.distributed(cfg):
+        return _state(launch.spawn(cfg, ["pretrain", "--size", size], out))
     return pretrain(shards, mcfg, tcfg, out, tokenizer=tok, stop_at_step=stop_at_step)
+
+
+def _state(d: dict) -> TrainState:
+    """A run's final state as rank 0 of a torchrun job recorded it."""
+    return TrainState(**{**d, "out_dir": Path(d["out_dir"]),
+                         "final_dir": Path(d["final_dir"]) if d.get("final_dir") else None})
 
 
 def heldout_examples(cfg: StudyConfig, tok) -> dict[str, list]:
@@ -95,6 +105,8 @@ def run_tuning(cfg: StudyConfig, size: str, curriculum: str, stop_at_step: int |
     _prepare(out, {"base": _hash_files(base / "model.safetensors"), "manifest": manifest_hash,
                    "train": tcfg.model_dump(mode="json"), "reply_only_loss": t.reply_only_loss, "max_length": t.max_length,
                    "group_by_length": t.group_by_length})
+    if launch.distributed(cfg):
+        return _state(launch.spawn(cfg, ["tune", "--size", size, "--curriculum", curriculum], out))
     return instruction_tune(base, phases, tcfg, out, tokenizer=tok, reply_only_loss=t.reply_only_loss,
                             phase_names=[p["name"] for p in manifest["phases"]], val_examples=val,
                             max_length=t.max_length, group_by_length=t.group_by_length,

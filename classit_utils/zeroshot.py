@@ -130,9 +130,11 @@ def run_zero_shot(model_dir: Path | str, data_dir: Path | str, tasks: str | Sequ
                   variant: str = "fast", out_dir: Path | str = "results", *, revision: str = "main",
                   batch_size: int = 64, device: str = "auto", bos: Any = "tokenizer", share_context: bool = True,
                   bf16: bool = False, limit: int | None = None, skip_missing: bool = False, model=None,
-                  tokenizer=None, progress: bool = True, rules: str = "2025") -> dict[str, Any]:
+                  tokenizer=None, progress: bool = True, rules: str = "2025",
+                  write_summary: bool = True) -> dict[str, Any]:
     """Run `tasks` on the model in `model_dir` (or the given `model`/`tokenizer`, `model_dir` then only names
-    it) and write the outputs (module docstring). Returns the summary dict that `summary.json` holds.
+    it) and write the outputs (module docstring). Returns the summary dict that `summary.json` holds
+    (`write_summary=False`: the task folders only; `rebuild_summary` merges them later).
 
     `limit`: at most that many items per subtask (smoke runs; the size check is then skipped).
     `skip_missing`: a task whose data folder is absent is recorded as skipped instead of failing."""
@@ -142,6 +144,7 @@ def run_zero_shot(model_dir: Path | str, data_dir: Path | str, tasks: str | Sequ
     # Data first (cheap, and a malformed file fails before the model is loaded).
     loaded: dict[str, list[Item]] = {}
     skipped: dict[str, str] = {}
+    skipped_names = []
     for name in names:
         try:
             loaded[name] = load_items(name, data_dir, variant, limit=limit, rules=rules)
@@ -150,26 +153,19 @@ def run_zero_shot(model_dir: Path | str, data_dir: Path | str, tasks: str | Sequ
                 raise
             log.warning("skipping %s: %s", name, e)
             skipped[recorded_name(name, rules)] = str(e)
+            skipped_names.append(name)
     if model is None or tokenizer is None:
         model, tokenizer = load_causal_lm(model_dir, device)
     model_name = Path(model_dir).stem
     settings = {"variant": variant, "rules": rules, "batch_size": batch_size, "bos": bos,
                 "share_context": share_context, "bf16": bf16, "limit": limit,
                 "device": str(next(model.parameters()).device), "backend": "causal", "revision": revision}
-    summary_path = zero_shot_root(out_dir, model_name, revision) / "summary.json"
-    summary = records.read_json_or_empty(summary_path)
-    if summary.get("variant") != variant or summary.get("rules", "2025") != rules:   # never mix them
-        summary = {}
-    summary["variant"] = variant
-    summary["rules"] = rules
-    summary.setdefault("tasks", {})
-    summary.setdefault("skipped", {})
-    summary.update(model=str(model_dir), model_name=model_name, revision=revision,
-                   provenance=records.provenance())
-    for name, why in skipped.items():
-        summary["skipped"][name] = why
-        summary["tasks"].pop(name, None)
-
+    prov = records.provenance()
+    for name in skipped_names:           # a marker where the task's results would be: rebuilt summaries see it
+        spec = get_task(name).spec
+        records.atomic_write_json(result_dir(out_dir, model_name, revision, spec, variant) / "results.json",
+                                  {"task": recorded_name(name, rules), "skipped": skipped[recorded_name(name, rules)],
+                                   "settings": settings, "model": str(model_dir), "provenance": prov})
     for name, items in loaded.items():
         spec = get_task(name).spec
         t0 = time.perf_counter()
@@ -178,6 +174,7 @@ def run_zero_shot(model_dir: Path | str, data_dir: Path | str, tasks: str | Sequ
         wall = time.perf_counter() - t0
         out = result_dir(out_dir, model_name, revision, spec, variant)
         record = recorded_name(name, rules)
+        records.atomic_write_bytes(out / "items.parquet", _parquet_bytes(res.records))
         for r in (res, *res.companions):
             key = record if r is res else r.task
             suffix = "" if r is res else "_" + r.task.removeprefix(f"{name}_")     # reading_spaced -> _spaced
@@ -187,16 +184,48 @@ def run_zero_shot(model_dir: Path | str, data_dir: Path | str, tasks: str | Sequ
             if r.report is not None:
                 report = "report" if name == "reading" else "best_temperature_report"
                 records.atomic_write_text(out / f"{report}{suffix}.txt", r.report)
-            records.atomic_write_json(out / f"results{suffix}.json",
+            records.atomic_write_json(out / f"results{suffix}.json",     # last: the task's record of completion
                                       {**entry, "task": key, "model": str(model_dir), "spec": _spec_dict(spec),
-                                       "provenance": summary["provenance"]})
-            summary["tasks"][key] = entry
-            summary["skipped"].pop(key, None)
-        records.atomic_write_bytes(out / "items.parquet", _parquet_bytes(res.records))
-        records.atomic_write_json(summary_path, summary)   # after every task: a crash keeps what was done
+                                       "provenance": prov})
         log.info("%s/%s: %s = %.4f (n=%d, %.1fs)", name, res.dataset, res.metric, res.score, res.n, wall)
-    records.atomic_write_json(summary_path, summary)
+    if not write_summary:
+        return {}
+    return rebuild_summary(out_dir, model_name, revision, variant, rules)
+
+
+_RECORD_ONLY = ("task", "model", "spec", "provenance", "skipped")
+
+
+def rebuild_summary(out_dir: Path | str, model_name: str, revision: str = "main", variant: str = "fast",
+                    rules: str = "2025") -> dict[str, Any]:
+    """`summary.json` from the task folders' `results*.json` of one variant and rules (every task run so far,
+    in task order): derived, so jobs that ran apart (or on other machines) merge in any order."""
+    base = zero_shot_root(out_dir, model_name, revision)
+    found = []
+    for path in sorted(base.glob("**/results*.json")):
+        rec = records.read_json_or_empty(path)
+        st = rec.get("settings", {})
+        if rec.get("task") and st.get("variant") == variant and st.get("rules", "2025") == rules:
+            found.append(rec)
+    order = {t: i for i, t in enumerate(TASK_NAMES)}
+    found.sort(key=lambda r: (order.get(r["task"].removesuffix("_filtered").removesuffix("_spaced"), len(order)),
+                              r["task"]))
+    summary: dict[str, Any] = {"variant": variant, "rules": rules, "tasks": {}, "skipped": {},
+                               "model": found[-1]["model"] if found else None, "model_name": model_name,
+                               "revision": revision, "provenance": records.provenance()}
+    for rec in found:
+        if "skipped" in rec:
+            summary["skipped"][rec["task"]] = rec["skipped"]
+        else:
+            summary["tasks"][rec["task"]] = {k: v for k, v in rec.items() if k not in _RECORD_ONLY}
+    records.atomic_write_json(base / "summary.json", summary)
     return summary
+
+
+def run_job(model_dir: str, data_dir: str, tasks: list[str], out_dir: str, **settings: Any) -> dict[str, Any]:
+    """One fan-out job (`classit_utils.fanout`): `tasks` on one model, no summary (merged after the jobs)."""
+    run_zero_shot(model_dir, data_dir, tasks, out_dir=out_dir, write_summary=False, progress=False, **settings)
+    return {"model": Path(model_dir).stem, "tasks": tasks}
 
 
 def _spec_dict(spec: TaskSpec) -> dict[str, Any]:
@@ -219,13 +248,35 @@ def format_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run_all(cfg: StudyConfig, family: str) -> "pd.DataFrame":
-    """Run one task family (`FAMILIES`) on every model of the study's registry with the params'
-    `evaluation` settings; returns one row per model and task (`results.zero_shot_summary`)."""
+def family_jobs(cfg: StudyConfig, family: str) -> list:
+    """One fan-out job per model of the registry for a task family, with the params' `evaluation` settings."""
+    from .fanout import Job, fingerprint
     e = cfg.evaluation
-    tasks = family_tasks(family, e.rules)
+    tasks = list(family_tasks(family, e.rules))
+    data = []
+    for t in tasks:
+        spec = get_task(t).spec
+        data.append(cfg.data_dir / (spec.zip_name or spec.folder(e.variant)))
+    settings = {"variant": e.variant, "rules": e.rules, "batch_size": e.batch_size, "device": e.device,
+                "bos": e.bos, "share_context": e.share_context, "bf16": e.bf16, "limit": e.limit,
+                "skip_missing": e.skip_missing}
+    jobs = []
     for m in read_registry(cfg).itertuples():
-        run_zero_shot(m.path, cfg.data_dir, tasks, e.variant, results_dir(cfg), batch_size=e.batch_size,
-                      device=e.device, bos=e.bos, share_context=e.share_context, bf16=e.bf16, limit=e.limit,
-                      skip_missing=e.skip_missing, rules=e.rules)
-    return zero_shot_summary(cfg, [recorded_name(t, e.rules) for t in tasks])
+        folder = zero_shot_root(results_dir(cfg), m.model) / ".jobs" / family
+        jobs.append(Job(f"{m.model}/{family}", folder, "classit_utils.zeroshot:run_job",
+                        {"model_dir": str(m.path), "data_dir": str(cfg.data_dir), "tasks": tasks,
+                         "out_dir": str(results_dir(cfg)), **settings},
+                        {"model": fingerprint(Path(m.path).resolve()), "data": fingerprint(*data)}))
+    return jobs
+
+
+def run_all(cfg: StudyConfig, family: str) -> "pd.DataFrame":
+    """Run one task family (`FAMILIES`) on every model of the study's registry, one job per model through
+    `cfg.fanout` (serial or Ray; done jobs are skipped), then merge each model's summary; returns one row per
+    model and task (`results.zero_shot_summary`)."""
+    from .fanout import run_jobs
+    e = cfg.evaluation
+    run_jobs(family_jobs(cfg, family), cfg.fanout, desc=f"zero-shot {family}")
+    for m in read_registry(cfg).itertuples():
+        rebuild_summary(results_dir(cfg), m.model, variant=e.variant, rules=e.rules)
+    return zero_shot_summary(cfg, [recorded_name(t, e.rules) for t in family_tasks(family, e.rules)])

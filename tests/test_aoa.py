@@ -377,3 +377,76 @@ def test_real_cdi_and_transcripts(data_root):
     sample = list(kept)[::10]
     ok = sum(A.fit_child_aoa(A.AGES, rows.loc[i, ages].to_numpy(float)).ok for i in sample)
     assert ok >= 0.7 * len(sample)
+
+
+# --------------------------------------------------------------------------------------------- the study
+def study_cfg(root, data, **evaluation):
+    from classit_utils.config import parse_config
+    return parse_config({"profile": "aoa", "data_root": str(data), "run_root": str(root / "study"),
+                         "pretrain": {"sizes": ["tiny"]},
+                         "evaluation": {"device": "cpu", "batch_size": 16, **evaluation}}, check_paths=False)
+
+
+def write_study_registry(cfg, final, few):
+    """The tiny model as the base of two sizes (`few`: 2 checkpoints only) and as a tuned model."""
+    from classit_utils import results as R
+    R.write_registry(cfg, pd.DataFrame([
+        {"model": "classit-tiny-base", "size": "tiny", "condition": "base", "path": str(final)},
+        {"model": "classit-small-base", "size": "small", "condition": "base", "path": str(few / "final")},
+        {"model": "classit-tiny-conv", "size": "tiny", "condition": "conv", "path": str(final)}],
+        columns=R.REGISTRY_COLUMNS))
+
+
+@pytest.fixture(scope="module")
+def study(tiny_run):
+    """A study folder (`write_study_registry`) and AoA data whose contexts have the official 5 left words."""
+    final, _, root = tiny_run
+    data = root / "study_data"
+    write_data(data)
+    write_transcripts(data, [("and then we saw that " + u, "Mother") for u in UTTERANCES])
+    few = root / "few_ckpts"
+    for d in ("final", "chck_0.1M", "chck_0.2M"):
+        (few / d).mkdir(parents=True)
+    cfg = study_cfg(root, data)
+    write_study_registry(cfg, final, few)
+    return cfg, final, few
+
+
+def test_run_all_scores_every_base_model_and_skips_with_a_reason(study):
+    from classit_utils import results as R
+    cfg, _, _ = study
+    table = A.run_all(cfg)
+    assert list(table.columns) == ["model", "size", "condition", "status", "reason", "n_words", "r", "p",
+                                   "checkpoints"]
+    assert table["model"].tolist() == ["classit-tiny-base", "classit-small-base"]   # base only, registry order
+    ok, skipped = table.iloc[0], table.iloc[1]
+    assert (ok["status"], ok["reason"], ok["size"], ok["checkpoints"]) == ("ok", "", "tiny", 5)
+    out = R.zero_shot_root(R.results_dir(cfg), "classit-tiny-base") / "AoA_word"
+    summary = json.loads((out / "summary.json").read_text())
+    assert ok["n_words"] == summary["n_words"] == json.loads((out / "aoa_score.json").read_text())["n_words"]
+    assert summary["model_name"] == "classit-tiny-base" and summary["n_words_with_contexts"] == 10
+    assert (math.isnan(ok["r"]) and summary["r"] is None) or ok["r"] == pytest.approx(summary["r"])
+    assert json.loads((out / "surprisal.json").read_text())["metadata"]["total_steps"] == 5
+    assert skipped["status"] == "skipped" and skipped["checkpoints"] == 0 and pd.isna(skipped["n_words"])
+    assert "2 chck_<N>M checkpoint folder(s) (chck_0.1M, chck_0.2M)" in skipped["reason"]
+    assert not (R.zero_shot_root(R.results_dir(cfg), "classit-tiny-conv") / "AoA_word").exists()
+    # read back from the summaries: the same table
+    pd.testing.assert_frame_equal(R.aoa_scores(cfg), table)
+
+
+def test_run_all_absent_data_is_skipped_or_raised(study, tmp_path):
+    from classit_utils import results as R
+    cfg, final, few = study
+    bare = study_cfg(tmp_path, tmp_path / "no_data")
+    write_study_registry(bare, final, few)
+    table = A.run_all(bare)
+    assert table["status"].tolist() == ["skipped", "skipped"]
+    assert table["reason"].iloc[0].startswith("aoa_substitute/child_american_english_proportions.csv: file not")
+    assert R.aoa_scores(bare)["status"].tolist() == ["skipped", "skipped"]
+    strict = study_cfg(tmp_path, tmp_path / "no_data", skip_missing=False)
+    with pytest.raises(MissingData):
+        A.run_all(strict)
+    strict = study_cfg(tmp_path, cfg.data_dir, skip_missing=False)
+    with pytest.raises(A.TooFewCheckpoints):       # the data are there; the 2-checkpoint model is not skipped
+        A.run_all(strict)
+    assert R.aoa_scores(strict)["status"].tolist() == ["ok", "skipped"]   # the base model ran, then it raised

@@ -348,6 +348,95 @@ def test_reading_csv(demo):
         assert sorted(per_sent[r["sent_id"]]) == list(range(1, len(r["sentence"].split())))
 
 
+# --- AoA: CDI proportions and CHILDES transcripts -----------------------------------------------------
+
+AOCHILDES_COLUMNS = ["id", "speaker_id", "utterance_order", "transcript_id", "corpus_id", "gloss", "num_tokens", "stem",
+                     "part_of_speech", "speaker_code", "speaker_name", "speaker_role", "target_child_id",
+                     "target_child_age", "target_child_name", "target_child_sex", "type", "media_end", "media_start",
+                     "media_unit", "collection_id", "collection_name", "num_morphemes", "language"]
+
+
+def test_aoa_cdi_proportions(demo):
+    from classit_utils.tasks import aoa as A
+    root, _ = demo
+    raw = (root / A.CDI_FILE).read_bytes().decode("utf-8")
+    assert raw.endswith("\n") and "\r" not in raw
+    lines = raw.split("\n")[:-1]
+    ages = [str(a) for a in A.AGES]
+    assert lines[0] == ",".join(f'"{c}"' for c in ["num_item_id", "definition", "type", "category", *ages])
+    number = r"(?:0|1|0\.\d?[1-9])"                      # R's print: 0, 1, 0.7, 0.05 (no trailing zeros)
+    row = re.compile(rf'(\d+),"([^"]+)","word","([a-z_]+)",({number}(?:,{number}){{14}})')
+    parsed = [row.fullmatch(line) for line in lines[1:]]
+    assert all(parsed), [line for line, m in zip(lines[1:], parsed) if not m][:3]
+    assert [int(m.group(1)) for m in parsed] == list(range(1, len(parsed) + 1))
+    assert 60 <= len(parsed) <= 130
+    categories = [m.group(3) for m in parsed]
+    assert len(set(categories)) >= 15
+    assert all(a == b or b not in categories[:i] for i, (a, b) in enumerate(zip(categories, categories[1:]), 1))
+    definitions = [m.group(2) for m in parsed]
+    assert any(re.fullmatch(r"\w+ \(\w+\)", d) for d in definitions)          # sense labels
+    assert any(d.endswith("*") for d in definitions) and any("/" in d for d in definitions)
+
+    cdi = A.read_cdi(root)
+    assert list(cdi.columns) == ["num_item_id", "definition", "type", "category", *ages]
+    assert ((cdi[ages] >= 0) & (cdi[ages] <= 1)).all().all()
+    assert (cdi[ages].mean().diff().dropna() > -0.02).all()     # children know more words month by month
+    kept, dropped, child = A._children(cdi)
+    assert len(kept) >= 0.9 * len(cdi)
+    reasons = {why.split(" of ")[0] for _, _, why in dropped}
+    assert {"multi-word", "placeholder", "one letter", "duplicate"} <= reasons
+    assert {"duck", "mommy", "rabbit", "is", "don't"} <= set(kept.values())
+    ok = sum(f.ok for f in child.values())
+    assert 0.7 * len(kept) <= ok < len(kept)                    # most words have a child AoA, not all
+    assert all(16 <= f.aoa <= 30 for f in child.values() if f.ok)
+    # the CDI words are words of the demo corpus
+    corpus = " ".join(p.read_text() for p in (root / "babylm_corpus" / "train_demo").glob("*.train"))
+    tokens = set(re.sub(r"[^\w' ]", " ", corpus).split())
+    assert set(kept.values()) <= tokens
+
+
+def test_aoa_transcripts(demo):
+    from classit_utils.tasks import aoa as A
+    root, _ = demo
+    files = sorted((root / A.TRANSCRIPTS).glob("*.csv"))
+    assert 1 <= len(files) <= 2 and sorted(p.name for p in (root / A.TRANSCRIPTS).iterdir()) == [f.name for f in files]
+    n_rows = n_child = 0
+    for f in files:
+        raw = f.read_bytes().decode("utf-8")
+        assert raw.endswith("\n") and "\r" not in raw and '"' not in raw     # write.table(quote=FALSE)
+        rows = list(csv.reader(raw.splitlines()))
+        assert rows[0] == AOCHILDES_COLUMNS
+        recs = [dict(zip(rows[0], r)) for r in rows[1:]]
+        assert all(len(r) == len(AOCHILDES_COLUMNS) for r in rows)
+        n_rows += len(recs)
+        n_child += sum(r["speaker_role"] == "Target_Child" for r in recs)
+        assert {r["speaker_role"] for r in recs} <= {"Mother", "Father", "Investigator", "Target_Child"}
+        assert {"Mother", "Target_Child"} <= {r["speaker_role"] for r in recs}
+        assert len({r["corpus_id"] for r in recs}) == 1 and len({r["transcript_id"] for r in recs}) >= 2
+        assert [int(r["id"]) for r in recs] == sorted({int(r["id"]) for r in recs})
+        for r in recs:
+            assert int(r["num_tokens"]) == len(r["gloss"].split())
+            assert len(r["stem"].split()) == len(r["part_of_speech"].split())
+            assert r["gloss"] == r["gloss"].strip() and not re.search(r"[.,?!]", r["gloss"])
+            assert r["speaker_name"] == "NA" and r["language"] == "eng" and r["target_child_sex"] in ("female", "male")
+            assert r["num_morphemes"] == "NA" or int(r["num_morphemes"]) >= len(r["stem"].split())
+            assert r["type"] in ("declarative", "question", "imperative_emphatic", "trail off")
+            float(r["target_child_age"])                      # days
+        assert any(r["gloss"] == "" for r in recs) and any("xxx" in r["gloss"].split() for r in recs)
+        assert any("_" in r["gloss"] for r in recs)           # CHAT compounds
+    assert 0.05 * n_rows <= n_child <= 0.2 * n_rows
+
+    utts = A.read_utterances(root)
+    assert len(utts) == n_rows - n_child                      # the child's own rows are dropped
+    cdi = A.read_cdi(root)
+    kept, _ = A.select_items(zip(cdi["num_item_id"], cdi["definition"]))
+    ctx = A.build_contexts(utts, kept.values())               # the official 5 words of left context, 20 at most
+    counts = [len(ctx[w]) for w in kept.values()]
+    assert sum(n > 0 for n in counts) >= 0.95 * len(kept)
+    assert sum(n >= 5 for n in counts) >= 0.85 * len(kept)
+    assert all(c.position >= 5 and len(c.context.split()) == c.position for v in ctx.values() for c in v)
+
+
 GLUE_FIELDS = {"boolq": ["question", "passage", "idx", "label"],
                "mnli": ["premise", "hypothesis", "label", "idx"],
                "mrpc": ["sentence1", "sentence2", "label", "idx"],

@@ -338,7 +338,9 @@ def test_absent_train_file_is_skipped_with_its_reason(model_dir, keyword_data, t
     assert (table[table["task"] == "rte"]["status"] == "ok").all()
     summary = json.loads((tmp_path / "out" / "tiny-base" / "main" / "finetune" / "summary.json").read_text())
     assert summary["skipped"]["boolq"].startswith("glue_filtered/boolq.train.jsonl")
-    assert not (tmp_path / "out" / "tiny-base" / "main" / "finetune" / "boolq").exists()
+    boolq_dir = tmp_path / "out" / "tiny-base" / "main" / "finetune" / "boolq"   # only the skip record, no results
+    assert sorted(p.relative_to(boolq_dir).as_posix() for p in boolq_dir.rglob("*") if p.is_file()) == [
+        "seed0/info.json", "seed0/rows.csv", "seed1/info.json", "seed1/rows.csv"]
     with pytest.raises(MissingData, match="boolq.train.jsonl"):
         run_finetune(model_dir, data, "boolq", seeds=[0], out_dir=tmp_path / "out2",
                      cfg=FinetuneConfig(**{**FAST, "skip_missing": False}))

@@ -203,3 +203,17 @@ def test_global_piqa_loader_and_predictions_on_a_fixture(tmp_path, tiny_tok):
     assert len(set(chosen)) == 1 and res.score == 50.0
     with pytest.raises(MissingData, match=r"^global_piqa_nonparallel/eng_latn.jsonl: file not found"):
         load_items("global_piqa_nonparallel", tmp_path, "fast", rules="2026")
+
+
+def test_a_password_zip_is_read_with_its_folder_at_any_depth(tmp_path):
+    """OSF's `ewok_fast.zip` keeps its files under `evaluation_data/fast_eval/ewok_fast/`; the shared copy
+    at the zip's root: both are read."""
+    import zipfile
+    from classit_utils.datafiles import read_jsonl_folder
+    row = json.dumps({"Domain": "d", "x": 1}) + "\n"
+    for name, member in (("root.zip", "ewok_fast/d.jsonl"), ("deep.zip", "evaluation_data/fast_eval/ewok_fast/d.jsonl")):
+        with zipfile.ZipFile(tmp_path / name, "w") as z:
+            z.writestr(member, row)
+            z.writestr("evaluation_data/fast_eval/ewok_fast_other/e.jsonl", row)
+        got = list(read_jsonl_folder(tmp_path, "ewok_fast", ("Domain",), zip_name=name))
+        assert [(stem, rec["Domain"]) for stem, _, rec in got] == [("d", "d")]

@@ -39,8 +39,10 @@ def repo_copy(tmp_path, monkeypatch):
     root = tmp_path / "repo"
     shutil.copytree(REPO / "classit_utils", root / "classit_utils", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(REPO / "notebooks", root / "notebooks")
+    from classit_utils import codekey
     monkeypatch.setattr(P, "REPO_ROOT", root)
-    monkeypatch.setattr(P, "PACKAGE_DIR", root / "classit_utils")
+    monkeypatch.setattr(codekey, "REPO_ROOT", root)
+    monkeypatch.setattr(codekey, "PACKAGE_DIR", root / "classit_utils")
     raw = {**copy.deepcopy(DEMO), "run_root": str(tmp_path / "run")}
     return root, parse_config(raw, check_paths=False)
 

@@ -11,7 +11,8 @@ Modules (imports flow downwards: shared helpers, then one module per file format
 - `grammar`: the built-in vocabulary, a tiny agreement-aware English grammar, nonce words.
 - `dialogue`: Switchboard-like dialogues with DAMSL tags; `articles`: encyclopedia articles with Q/A facts.
 - `corpus` (BabyLM `*.train`), `swda`, `blimp` (BLiMP and its supplement), `ewok` (`ewok.zip`),
-  `entity_tracking`, `wug`, `reading`, `glue`, `comps`, `class_it`: one writer each.
+  `entity_tracking`, `wug`, `reading`, `aoa` (CDI proportions and CHILDES transcripts), `glue`, `comps`,
+  `class_it`: one writer each.
 - `generate`: `write_demo_data` and the CLI, `python -m classit_utils.demo OUT_DIR [--seed N]`.
 """
 from .blimp import BLIMP_UIDS, SUPPLEMENT_FILES

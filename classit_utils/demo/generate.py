@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .aoa import write_aoa
 from .blimp import write_blimp, write_supplement
 from .class_it import write_class_it
 from .common import DemoSpec
@@ -18,7 +19,7 @@ from .wug import write_wug
 
 
 _WRITERS = (write_babylm, write_swda, write_blimp, write_supplement, write_ewok, write_entity_tracking,
-            write_wug, write_reading, write_glue, write_comps, write_class_it)
+            write_wug, write_reading, write_aoa, write_glue, write_comps, write_class_it)
 
 
 def write_demo_data(root: str | Path, spec: DemoSpec = DemoSpec()) -> dict:

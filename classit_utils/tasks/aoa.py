@@ -1,6 +1,7 @@
 """Age of Acquisition (AoA): when a model learns each CDI word, across its training checkpoints, against when
 children learn it (Chang & Bergen 2022). Not a single-model zero-shot task (it runs over checkpoints), so it
-is not in `TASK_NAMES`; `run_aoa` / `classit-eval aoa` run it.
+is not in `TASK_NAMES`; `run_aoa` / `classit-eval aoa` run it on one model, `run_all` on a study's pretrained
+models (read back by `results.aoa_scores`).
 
 Followed: `babylm/evaluation-pipeline-2025` @ bf55c11 (the 2026 `babylm-org/babylm-eval` @ 45fe2c1 has the
 same `strict/evaluation_pipeline/AoA_word/*.py`, `utils.py`, `collate_preds.py` rules):
@@ -64,6 +65,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import logging
 import math
 import os
 import re
@@ -74,18 +76,23 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import DataError, MissingData
 
+if TYPE_CHECKING:
+    from ..config import StudyConfig
+
+log = logging.getLogger(__name__)
 
 __all__ = ["CDI_FILE", "TRANSCRIPTS", "AGES", "OFFICIAL_CHANCE", "Fit", "Context", "Checkpoint", "clean_item",
            "select_items", "read_cdi", "sigmoid", "fit_child_aoa", "fit_model_aoa", "threshold_surprisal",
            "normalize_utterance", "read_utterances", "build_contexts", "checkpoint_words", "find_checkpoints",
-           "pearson", "curve_fitness", "run_aoa", "add_cli_arguments", "cli_main", "format_summary"]
+           "pearson", "curve_fitness", "TooFewCheckpoints", "run_aoa", "run_all", "add_cli_arguments", "cli_main",
+           "format_summary"]
 
 CDI_FILE = "aoa_substitute/child_american_english_proportions.csv"
 TRANSCRIPTS = "aochildes_transcripts"
@@ -380,6 +387,10 @@ def build_contexts(utterances: Iterable[str], words: Iterable[str], *, per_word:
 
 
 # ----------------------------------------------------------------------------------------------- checkpoints
+class TooFewCheckpoints(DataError):
+    """A model has fewer than 3 `chck_<N>M` checkpoints: no sigmoid to fit (a study run records it as skipped)."""
+
+
 @dataclass(frozen=True)
 class Checkpoint:
     name: str
@@ -417,8 +428,8 @@ def find_checkpoints(model_dir: Path | str, names: Sequence[str | Path] | None =
     found.sort(key=lambda c: c.words)
     if len(found) < 3:
         got = ", ".join(c.name for c in found) or "none"
-        raise DataError(f"{base}: {len(found)} chck_<N>M checkpoint folder(s) ({got}); the AoA sigmoid needs "
-                        f"at least 3 (set train.checkpoint_words)")
+        raise TooFewCheckpoints(f"{base}: {len(found)} chck_<N>M checkpoint folder(s) ({got}); the AoA sigmoid "
+                                f"needs at least 3 (set train.checkpoint_words)")
     return found
 
 
@@ -571,7 +582,8 @@ def run_aoa(model_dir: Path | str, data_dir: Path | str, out_dir: Path | str = "
     atomic_write_text(out / "aoa_curves.csv", _csv_text(_curves(results)))
     atomic_write_json(out / "contexts.json", {w: [asdict(c) for c in contexts[w]] for w in words})
     summary = {
-        "task": "aoa", "model": str(model_dir), "model_name": model_name, "revision": revision,
+        "task": "aoa", "status": OK, "reason": "", "model": str(model_dir), "model_name": model_name,
+        "revision": revision,
         "checkpoints": [{"name": c.name, "words": c.words} for c in ckpts],
         "r": _none_if_nan(r), "p": _none_if_nan(p), "curve_fitness": score["curve_fitness"],
         "n_words": len(both), "cdi": _cdi_report(cdi, kept, dropped, child), "contexts": CONTEXTS_NOTE,
@@ -590,6 +602,34 @@ def run_aoa(model_dir: Path | str, data_dir: Path | str, out_dir: Path | str = "
     }
     atomic_write_json(out / "summary.json", summary)
     return summary
+
+
+def run_all(cfg: StudyConfig) -> pd.DataFrame:
+    """Run the AoA task on every pretrained (`base`) model of the study's registry, over the `chck_<N>M`
+    checkpoints of its run folder, with the params' `evaluation` batch size and device, under the study's
+    results folder. A model with fewer than 3 checkpoints, or absent AoA data, is recorded as skipped (its
+    `summary.json` says why) when `evaluation.skip_missing`, else raises. Returns one row per model
+    (`results.aoa_scores`)."""
+    from ..records import atomic_write_json, provenance
+    from ..results import BASE, REVISION, aoa_scores, read_registry, results_dir, zero_shot_root
+    e = cfg.evaluation
+    out = results_dir(cfg)
+    base = read_registry(cfg)
+    base = base[base["condition"] == BASE]
+    for m in base.itertuples():
+        try:
+            run_aoa(m.path, cfg.data_dir, out, model_name=m.model, revision=REVISION, batch_size=e.batch_size,
+                    device=e.device)
+        except (MissingData, TooFewCheckpoints) as err:
+            if not e.skip_missing:
+                raise
+            log.warning("skipping aoa for %s: %s", m.model, err)
+            atomic_write_json(zero_shot_root(out, m.model, REVISION) / TASK_DIR / "summary.json", {
+                "task": "aoa", "status": "skipped", "reason": str(err), "model": str(m.path), "model_name": m.model,
+                "revision": REVISION, "checkpoints": [], "r": None, "p": None, "n_words": None,
+                "provenance": provenance()})
+    scores = aoa_scores(cfg)
+    return scores[scores["model"].isin(list(base["model"]))].reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------------------------- CLI
