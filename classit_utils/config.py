@@ -107,9 +107,53 @@ class ConvConfig(Section):
     max_pairs: int | None = Field(None, ge=1)
 
 
+QAGEN_MODEL = "meta-llama/Llama-3.2-3B-Instruct"      # the paper's QA writer
+QAGEN_SYSTEM = "You write short quiz questions for children about a text, with answers taken from the text."
+QAGEN_TEMPLATE = (
+    'Here is part of a Simple English Wikipedia article about "{title}":\n\n{section}\n\n'
+    "Write {n} questions that a student can answer from this text alone, each with a short answer "
+    "that uses the words of the text. Use exactly this format and write nothing else:\n"
+    "Q: <question>\nA: <answer>")
+
+
+class QAGenConfig(Section):
+    """QA written by an instruct model, as the paper did (`instruct.qa.method: generate`; `classit_utils.qagen`
+    documents the prompt, the parser, the filters and the per-article cache). The paper's exact prompt is not
+    published; the default template is ours."""
+    model: str = QAGEN_MODEL             # HF folder (under data_root or absolute) or hub id, with a chat template
+    template: str = QAGEN_TEMPLATE       # str.format template with {section}, optionally {title} and {n}
+    system: str | None = QAGEN_SYSTEM    # system turn (None: none)
+    questions_per_section: int = Field(3, ge=1, le=10)
+    section_sentences: int = Field(3, ge=1)
+    max_new_tokens: int = Field(256, ge=1)
+    batch_size: int = Field(16, ge=1)    # prompts per generate call (vLLM: per submission)
+    do_sample: bool = False              # greedy by default: the output does not depend on the seed
+    temperature: float = Field(1.0, gt=0.0)
+    seed: int = 0                        # used only when sampling
+    max_reply_words: int = Field(60, ge=1)
+    min_overlap: float = Field(0.5, ge=0.0, le=1.0)   # share of an answer's content words found in its section
+    engine: Literal["auto", "hf", "vllm"] = "auto"    # auto: vLLM when installed and on a GPU, else HF generate
+    device: str = "auto"
+    max_articles: int | None = Field(None, ge=1)     # first N titled articles (tests, trial runs)
+
+    @field_validator("template")
+    @classmethod
+    def _has_section(cls, v: str) -> str:
+        if "{section}" not in v:
+            raise ValueError("must contain {section}")
+        return v
+
+    def kwargs(self) -> dict[str, Any]:
+        """`qagen.generate_qa`'s keyword arguments (the model, device and article limit aside)."""
+        return self.model_dump(exclude={"model", "device", "max_articles"})
+
+
 class QAConfig(Section):
-    """Lecture-aligned QA pairs built from Simple English Wikipedia articles."""
+    """Lecture-aligned QA pairs built from Simple English Wikipedia articles: by template (questions about the
+    title, answered by the article's sentences) or written by an instruct model (`generate`)."""
     source: str = "simple_wiki"               # corpus source whose articles are used
+    method: Literal["template", "generate"] = "template"
+    generate: QAGenConfig = QAGenConfig()     # used when method is generate
     questions_per_article: int = Field(3, ge=1, le=10)
     answer_sentences: int = Field(2, ge=1, le=8)
     min_article_sentences: int = Field(2, ge=1)
@@ -119,9 +163,15 @@ class QAConfig(Section):
 class InstructConfig(Section):
     conv: ConvConfig = ConvConfig()
     qa: QAConfig = QAConfig()
-    # Use the released CLASS_IT data instead of building it: a HF id or a local folder of
-    # `{switchboard,simple_wiki}.{parquet,jsonl}`. None = build from the corpora.
+    # Use the released CLASS_IT data instead of building it: a folder under data_root (what
+    # `classit-data fetch` installs: `class_it/`), a local folder of `{switchboard,simple_wiki}.{parquet,jsonl}`
+    # or a HF id. None = build from the corpora.
     class_it: str | None = None
+    class_it_revision: str | None = None     # the hub revision (fetch and load); None = the manifest's
+    # Hold-out of the released pairs' source text (instruct.class_it_holdout): a pretraining line or
+    # article is the pairs' source when it shares word n-grams of this length with them.
+    class_it_ngram: int = Field(8, ge=3, le=32)
+    class_it_min_shared: int = Field(2, ge=1)      # n-grams an article must share to be held out
     heldout_fraction: float = Field(0.02, ge=0.0, lt=0.5)  # pairs kept out of tuning, for eval
     hold_out_from_pretraining: bool = True
 

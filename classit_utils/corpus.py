@@ -124,7 +124,11 @@ def load_raw_corpus(cfg: StudyConfig) -> dict[str, str]:
 
 # --------------------------------------------------------------------------- cleaning
 _HEADING = re.compile(r"^\s*(=\s){1,}\s*(?P<title>.*?)\s*(\s=){1,}\s*$")
-_INLINE_HEADING = re.compile(r"\s*=(?: =)+ (?P<title>[^=]+?) =(?: =)+\s*")
+# A title is 1-20 words without "=": the 600k samples cut some headings in half ("She died = = Kenneth ...
+# was born ..."), and an unbounded title would pair the broken heading with the next one's opening, shifting
+# every later article's title onto its neighbour's body (17% of the simple_wiki sample's documents were).
+_INLINE_HEADING = re.compile(r"\s*=(?: =)+ (?P<title>[^=\s]+(?: [^=\s]+){0,19}) =(?: =)+\s*")
+_STRAY_MARKUP = re.compile(r"(?:(?<=\s)|^)=(?: =)+(?=\s|$)\s*")     # what is left of a broken heading
 _CHILDES_CODE = re.compile(r"(?:(?<=\s)|^)\*[A-Z0-9]{2,4}:\s*")
 _CHILDES_NOISE = re.compile(r"\[[^\]]*\]|(?<!\w)(?:xxx|yyy|www)(?!\w)")
 _SWITCHBOARD_CODE = re.compile(r"(?:(?<=\s)|^)[AB]:\s+")
@@ -152,7 +156,7 @@ def clean_switchboard(text: str) -> str:
 def clean_wiki(text: str) -> str:
     """Drop `= = = Title = = =` heading markup (titles are kept as Document.title)."""
     text = "\n".join(ln for ln in text.splitlines() if not _HEADING.match(ln))
-    return _normalize(_INLINE_HEADING.sub(" ", text))
+    return _normalize(_STRAY_MARKUP.sub("", _INLINE_HEADING.sub(" ", text)))
 
 
 def strip_gutenberg_frame(text: str) -> str:

@@ -229,6 +229,7 @@ class Plan:
     label: str
     entries: list[Entry]
     notes: list[str] = field(default_factory=list)     # needs no source covers, things fetched elsewhere
+    revisions: dict[str, str] = field(default_factory=dict)   # the params' pins (instruct.class_it_revision)
 
 
 def _rel(p: str) -> str | None:
@@ -293,6 +294,8 @@ def profile_plan(cfg, m: Manifest) -> Plan:
             want(None, "instruct.class_it")
         else:
             take(_relocate(m, "class_it", root))
+        if ic.class_it_revision:
+            plan.revisions["class_it"] = ic.class_it_revision
     else:
         conv = _rel(ic.conv.path)
         want(None if conv is None else conv + ("/" if ic.conv.loader == "swda" else ""), "instruct.conv.path")
@@ -1033,7 +1036,7 @@ def fetch(profile_or_sources: Any = None, dest: str | Path | None = None, *,
     unknown = [k for k in (revisions or {}) if k not in m.sources]
     if unknown:
         raise FetchError(f"revisions: unknown source(s) {', '.join(unknown)} (known: {', '.join(m.sources)})")
-    revs = {n: s.revision for n, s in m.sources.items()} | dict(revisions or {})
+    revs = {n: s.revision for n, s in m.sources.items()} | plan.revisions | dict(revisions or {})
     state = _State(dest)
     before = [verify(e, dest, state) for e in plan.entries]
     todo = [s.entry for s in before if s.status in (MISSING, MISMATCH)]

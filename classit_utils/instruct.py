@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import pandas as pd
 
 from .config import CURRICULA, ConvConfig, QAConfig
-from .corpus import Document, count_words, normalize_line
+from .corpus import Document, Holdout, count_words, normalize_line
 from .errors import DataError
 from .tokenizer import ASSISTANT, USER
 
@@ -190,9 +191,10 @@ def qa_pairs(articles: list[Document], cfg: QAConfig) -> pd.DataFrame:
 CLASS_IT_CONFIGS = {"switchboard": "conv", "simple_wiki": "qa"}
 
 
-def load_class_it(spec: str | Path) -> dict[str, pd.DataFrame]:
-    """The released `colinglab/CLASS_IT` data: a HF id, or a local folder with, per config,
-    `<config>.parquet`, `<config>.jsonl` or `<config>/*.parquet` (the hub's layout)."""
+def load_class_it(spec: str | Path, revision: str | None = None) -> dict[str, pd.DataFrame]:
+    """The released `colinglab/CLASS_IT` data: a HF id (at `revision`), or a local folder with, per config,
+    `<config>.parquet`, `<config>.jsonl` or `<config>/*.parquet` (the hub's layout). A `title` column, where
+    the release has one, is kept as `_title` (the hold-out matches articles by it)."""
     local = Path(spec)
     out = {}
     for config, name in CLASS_IT_CONFIGS.items():
@@ -206,13 +208,16 @@ def load_class_it(spec: str | Path) -> dict[str, pd.DataFrame]:
             where = str(files[0])
         else:
             import datasets
-            df = datasets.load_dataset(str(spec), config, split="train").to_pandas()
+            df = datasets.load_dataset(str(spec), config, split="train", revision=revision).to_pandas()
             where = f"{spec}[{config}]"
         missing = {"prompt", "reply"} - set(df.columns)
         if missing:
             raise DataError(f"{where}: missing column(s) {', '.join(sorted(missing))} (have {', '.join(df.columns)})")
+        title = df["title"].astype(str) if "title" in df else None
         df = df[["prompt", "reply"]].astype(str).assign(source=config)
         df["origin"] = [f"class_it/{config}#{i}" for i in range(len(df))]
+        if title is not None:
+            df["_title"] = title.to_numpy()
         out[name] = df
     return out
 
@@ -255,6 +260,66 @@ def holdout_lines(conv: pd.DataFrame) -> frozenset[str]:
 
 def holdout_docs(qa: pd.DataFrame) -> frozenset[str]:
     return frozenset(qa["_doc"]) if "_doc" in qa else frozenset()
+
+
+def _ngram_hashes(text: str, n: int) -> set[int]:
+    """Hashes of the word n-grams of `text` (lowercase letter/digit/apostrophe runs, punctuation ignored)."""
+    words = _WORD.findall(text.lower())
+    return {hash(" ".join(words[i:i + n])) for i in range(len(words) - n + 1)}
+
+
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+def class_it_holdout(sets: dict[str, pd.DataFrame], docs: Sequence[Document], *, qa_source: str,
+                     conv_sources: Iterable[str] = ("switchboard",), n: int = 8, min_shared: int = 2) -> Holdout:
+    """The pretraining text the released CLASS_IT pairs come from, found by matching (the release carries no
+    pointer back into the BabyLM corpus):
+    - QA (`simple_wiki`): an article of `qa_source` is held out whole when its title is a released pair's
+      `title` (if the release has that column), or when it is a released pair's best match: the article
+      (or the articles, on a tie) sharing the most distinct word `n`-grams with the pair's prompt and
+      reply, at least `min_shared`. Best-match rather than any-overlap, because stock phrases ("is a
+      commune in the ... department in north-western France") recur across hundreds of stubs and an
+      any-overlap rule takes them all. On the small profile's real data, with the template QA's own
+      source articles as the truth, this finds all of them (tests/test_instruct).
+    - Conversation (`switchboard`): a line of a `conv_sources` document is held out when it shares one word
+      `n`-gram with the released turns, or, shorter than `n` words, when it equals one of their sentences
+      (case and spacing aside; as with SwDA pairs, a short "Yeah." goes with them).
+    Errs towards holding out too much, which only lowers pretraining words: the budget stays kept."""
+    conv_sources = frozenset(conv_sources)
+    qa, conv = sets.get("qa"), sets.get("conv")
+    doc_ids: set[str] = set()
+    if qa is not None and len(qa):
+        titles = set(qa["_title"].str.strip().str.lower()) if "_title" in qa else set()
+        articles = [d for d in docs if d.source == qa_source]
+        pair_grams = [_ngram_hashes(f"{p}\n{r}", n) for p, r in zip(qa.prompt, qa.reply)]
+        wanted = set().union(*pair_grams)
+        postings: dict[int, list[int]] = {}
+        for k, d in enumerate(articles):
+            if d.title and d.title.strip().lower() in titles:
+                doc_ids.add(d.doc_id)
+            for g in _ngram_hashes(d.text, n) & wanted:
+                postings.setdefault(g, []).append(k)
+        for grams in pair_grams:          # each pair's source: the article(s) sharing the most n-grams with it
+            votes = Counter(k for g in grams for k in postings.get(g, ()))
+            if votes:
+                top = max(votes.values())
+                if top >= min_shared:
+                    doc_ids.update(articles[k].doc_id for k, v in votes.items() if v == top)
+    lines: set[str] = set()
+    if conv is not None and len(conv):
+        grams = set().union(*(_ngram_hashes(t, n) for t in (*conv.prompt, *conv.reply)))
+        short = {normalize_line(x) for t in (*conv.prompt, *conv.reply) for x in (t, *sentences(t))}
+        for d in docs:
+            if d.source not in conv_sources:
+                continue
+            for line in d.text.split("\n"):
+                key = normalize_line(line)
+                if not key:
+                    continue
+                if (_ngram_hashes(line, n) & grams) if len(_WORD.findall(key)) >= n else key in short:
+                    lines.add(key)
+    return Holdout(doc_ids=frozenset(doc_ids), lines=frozenset(lines), line_sources=conv_sources)
 
 
 # --------------------------------------------------------------------------- curricula

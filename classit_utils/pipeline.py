@@ -61,7 +61,7 @@ STAGES = (
     Stage("04_eval_ewok", _ZS, _TUNED, ("ewok.zip",)),
     Stage("05_eval_entity_tracking", _ZS, _TUNED, ("entity_tracking", "entity_tracking_fast")),
     Stage("06_eval_wug", _ZS, _TUNED, ("wug_adj_nominalization", "wug_past_tense")),
-    Stage("07_eval_reading", _ZS, _TUNED, ("reading",)),
+    Stage("07_eval_reading", _ZS, _TUNED, ("reading", "aoa_substitute", "aochildes_transcripts")),
     Stage("08_finetune_glue", _RUN + ("finetune",), _TUNED, ("glue_filtered",)),
     Stage("09_statistics", _RUN + ("statistics",),
           ("03_eval_blimp", "04_eval_ewok", "05_eval_entity_tracking", "06_eval_wug", "07_eval_reading",
@@ -198,7 +198,8 @@ def run(profile: str, params_file: Path | None = None, force: tuple[str, ...] = 
     cfg = load_config(params_file)          # every params error surfaces here, before any work
     stages = _stages(only)
     from .datastage import preflight
-    preflight(cfg, where=str(params_file))
+    default = params_file.resolve() == (REPO_ROOT / "params" / f"{profile}.yaml").resolve()
+    preflight(cfg, where=str(params_file), stages=stages, fetch_as=profile if default else str(params_file))
     keys: dict[str, str] = {}
     records = []
     for stage in stages:

@@ -84,7 +84,7 @@ import re
 import string
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -93,6 +93,7 @@ import torch
 from tqdm.auto import tqdm
 from transformers import GenerationConfig, LogitsProcessor, LogitsProcessorList
 
+from .config import QAGEN_MODEL, QAGEN_SYSTEM, QAGEN_TEMPLATE, QAGenConfig
 from .corpus import Document, count_words
 from .instruct import sentences
 from .records import atomic_write_text
@@ -103,13 +104,7 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 1          # bump when the cached lines or the prompt rendering change meaning
 SOURCE = "simple_wiki"
 ENGINES = ("auto", "hf", "vllm")
-DEFAULT_MODEL = "meta-llama/Llama-3.2-3B-Instruct"
-DEFAULT_SYSTEM = "You write short quiz questions for children about a text, with answers taken from the text."
-DEFAULT_TEMPLATE = (
-    'Here is part of a Simple English Wikipedia article about "{title}":\n\n{section}\n\n'
-    "Write {n} questions that a student can answer from this text alone, each with a short answer "
-    "that uses the words of the text. Use exactly this format and write nothing else:\n"
-    "Q: <question>\nA: <answer>")
+DEFAULT_MODEL, DEFAULT_SYSTEM, DEFAULT_TEMPLATE = QAGEN_MODEL, QAGEN_SYSTEM, QAGEN_TEMPLATE
 FILTER_RULES = ("empty", "not_question", "too_long", "ungrounded", "duplicate", "over_limit")
 STOPWORDS = frozenset("""
 a an the and or but if of to in on at by for with from as into onto about over under than then so
@@ -119,26 +114,7 @@ should may might must also very just only more most some any all each other such
 them their he him his she her we us our you your i me my one""".split())
 
 
-@dataclass(frozen=True)
-class QAGenParams:
-    """The generation settings with their defaults; names are meant to become a typed config section."""
-    model: str = DEFAULT_MODEL            # HF folder or hub id (the paper: LLaMA-3.2-3B-Instruct)
-    template: str = DEFAULT_TEMPLATE      # str.format template with {section} and optionally {title}, {n}
-    system: str | None = DEFAULT_SYSTEM   # system turn (None: none; a template may ignore it)
-    questions_per_section: int = 3
-    section_sentences: int = 3
-    max_new_tokens: int = 256
-    batch_size: int = 16                  # prompts per generate call (vLLM: per submission)
-    do_sample: bool = False               # greedy by default, for determinism
-    temperature: float = 1.0              # used only when sampling
-    seed: int = 0                         # used only when sampling
-    max_reply_words: int = 60
-    min_overlap: float = 0.5              # fraction of an answer's content words found in its section
-    engine: str = "auto"                  # auto | hf | vllm
-
-    def kwargs(self) -> dict[str, Any]:
-        """`generate_qa`'s keyword arguments (everything but the model)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "model"}
+QAGenParams = QAGenConfig        # the typed settings (`instruct.qa.generate` in the params)
 
 
 # --------------------------------------------------------------------------- sections and prompts
@@ -554,10 +530,14 @@ def generate_qa(articles: list[Document], model_dir_or_id: str | Path | tuple, c
     return df
 
 
-def generate_qa_with(params: QAGenParams, articles: list[Document], cache_dir: str | Path, *,
-                     device: str = "auto", progress: bool = True) -> pd.DataFrame:
-    """`generate_qa` from a `QAGenParams`."""
-    return generate_qa(articles, params.model, cache_dir, device=device, progress=progress, **params.kwargs())
+def generate_qa_with(params: QAGenConfig, articles: list[Document], cache_dir: str | Path, *,
+                     model: str | Path | tuple | None = None, progress: bool = True) -> pd.DataFrame:
+    """`generate_qa` from the params' `instruct.qa.generate` (`model` overrides `params.model`: a resolved
+    path, or a loaded (model, tokenizer) pair)."""
+    if params.max_articles is not None:
+        articles = [d for d in articles if d.title][:params.max_articles]
+    return generate_qa(articles, params.model if model is None else model, cache_dir, device=params.device,
+                       progress=progress, **params.kwargs())
 
 
 # instruct.COLUMNS without `split`, plus the article id and the section (which survive `finalize`)

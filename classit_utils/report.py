@@ -200,3 +200,24 @@ def rho_table(rho: pd.DataFrame) -> pd.DataFrame:
                          "condition": rho["condition"], "ρ": rho["rho"].map(lambda v: number(v, 3)),
                          "95% CI": [interval(a, b, 3) for a, b in zip(rho["ci_low"], rho["ci_high"])],
                          "n": rho["n"]}).set_index(["size", "task", "model"])
+
+
+def aoa_table(aoa: pd.DataFrame) -> pd.DataFrame | Note:
+    """`results.aoa_scores` per base model: words with both AoAs, Pearson r (three decimals) and its p, the
+    checkpoints fitted; a skipped model shows its reason."""
+    if aoa.empty:
+        return Note("No AoA result: no base model was scored.")
+    out = pd.DataFrame({"model": aoa["model"], "status": aoa["status"],
+                        "words": aoa["n_words"].map(lambda v: "–" if pd.isna(v) else str(int(v))),
+                        "r": aoa["r"].map(lambda v: number(v, 3)), "p": aoa["p"].map(p_value),
+                        "checkpoints": aoa["checkpoints"], "reason": aoa["reason"].fillna("")})
+    out = out if out["reason"].astype(bool).any() else out.drop(columns="reason")
+    return out.set_index("model")
+
+
+def aoa_metrics(aoa: pd.DataFrame) -> dict:
+    """What stage 07 writes to its metrics.json for AoA: status, r and words per base model (None if none)."""
+    def value(v, kind):
+        return None if pd.isna(v) else kind(v)
+    return {r.model: {"status": r.status, "r": value(r.r, float), "n_words": value(r.n_words, int)}
+            for r in aoa.itertuples()}

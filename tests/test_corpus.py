@@ -59,6 +59,16 @@ def test_inline_headings_of_space_joined_samples():
     assert [(d.title, d.text) for d in docs] == [(None, "tail text."), ("Cats", "Cats purr."), ("Dogs", "Dogs bark.")]
 
 
+def test_a_heading_cut_in_half_neither_takes_a_title_nor_shifts_the_next():
+    body = "Kenneth Lamar was an American politician who served in the state house for many years and then " \
+           "retired to a farm near the river where he died."
+    raw = f"She died = = {body} = = = Cats = = = Cats purr. = = = Dogs = = = Dogs bark."
+    docs = C.split_documents("simple_wiki", raw, 100)
+    assert [(d.title, d.text) for d in docs] == [(None, f"She died {body}"), ("Cats", "Cats purr."),
+                                                 ("Dogs", "Dogs bark.")]
+    assert sum(d.raw_words for d in docs) == C.count_words(raw)
+
+
 def test_long_lines_are_chunked():
     docs = C.split_documents("bnc_spoken", " ".join(f"w{i}" for i in range(25)), doc_words=10)
     assert [d.words for d in docs] == [10, 10, 5]

@@ -384,3 +384,35 @@ def test_fetch_small_from_the_shared_data_then_check_verifies_it(data_root, tmp_
     assert F.main(["check", "--profile", "small", "--dest", str(dest), "--only", "swda", "blimp_fast",
                    "babylm_corpus"]) == 0
     assert "summary: 1230 verified, 0 size-only, 0 present, 0 missing, 0 mismatch" in capsys.readouterr().out
+
+
+def test_a_profile_without_its_data_stops_before_any_compute_naming_the_folder(tmp_path, monkeypatch, capsys):
+    """`make reproduce PROFILE=paper` on a machine without the data: one line, the first missing folder and the
+    command that fetches it, and nothing written under runs/."""
+    from classit_utils import pipeline
+    empty = tmp_path / "data"
+    empty.mkdir()
+    monkeypatch.setenv("CLASSIT_DATA", str(empty))
+    runs = tmp_path / "runs"
+    for profile, first in (("paper", "corpus.path: {d}/babylm_corpus/train_100M"),
+                           ("small", "corpus.path: {d}/babylm_corpus/moritzlad_samples_train_600k")):
+        params = tmp_path / f"{profile}.yaml"
+        params.write_text((pipeline.REPO_ROOT / "params" / f"{profile}.yaml").read_text()
+                          + f"\nrun_root: {runs}\nfigures_root: {tmp_path / 'figures'}\n")
+        assert pipeline.main(["run", "--profile", profile, "--params", str(params)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == [f"error: {params}: {first.format(d=empty)} does not exist; fetch it with "
+                       f"`classit-data fetch --profile {params}` or put it there by hand"]
+    assert not runs.exists()
+    # the corpus in place, the released IT pairs are the next thing missing (the paper tunes on them)
+    (empty / "babylm_corpus" / "train_100M").mkdir(parents=True)
+    params = tmp_path / "paper.yaml"
+    assert pipeline.main(["run", "--profile", "paper", "--params", str(params)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {params}: instruct.class_it: {empty}/class_it does not exist")
+    # the default params file names the profile in the command
+    from classit_utils.config import load_config
+    from classit_utils.datastage import preflight
+    from classit_utils.errors import DataError
+    cfg = load_config(pipeline.REPO_ROOT / "params" / "paper.yaml")
+    with pytest.raises(DataError, match=r"class_it does not exist; fetch it with `classit-data fetch --profile paper`"):
+        preflight(cfg, "params/paper.yaml", stages=pipeline.STAGES, fetch_as="paper")

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -131,6 +132,72 @@ def test_class_it_loader_local_layouts(tmp_path):
     (tmp_path / "simple_wiki.jsonl").write_text('{"question": "a", "answer": "b"}\n')
     with pytest.raises(DataError, match=r"simple_wiki.jsonl: missing column\(s\) prompt, reply"):
         I.load_class_it(tmp_path)
+
+
+WIKI = [Document("simple_wiki", "simple_wiki:0", "The blicket is a small bird that lives in the tall trees of the north. "
+                  "It sings every morning before the sun comes up over the hills.", "Blicket"),
+        Document("simple_wiki", "simple_wiki:1", "Dax is a commune in the Landes department in south-western France.", "Dax"),
+        Document("simple_wiki", "simple_wiki:2", "Mont is a commune in the Landes department in south-western France.", "Mont"),
+        Document("simple_wiki", "simple_wiki:3", "The wug is a blue animal that lives on farms in the far south of the "
+                 "land and eats grass all day.", "Wug"),
+        Document("simple_wiki", "simple_wiki:4", "The blicket is a small bird that lives in the tall trees of the north. "
+                 "It sings every morning before the sun comes up over the hills.", "Blicket (bird)"),
+        Document("switchboard", "switchboard:0", "Yeah.\nwell I think that the weather has been very strange this year\n"
+                 "I like dogs.\nwe went camping up in the mountains last summer with the kids", None),
+        Document("bnc_spoken", "bnc_spoken:0", "Yeah.\nwell I think that the weather has been very strange this year", None)]
+
+
+def test_class_it_holdout_finds_each_pairs_best_matching_article():
+    qa = pd.DataFrame({"prompt": ["What does the blicket do?", "Where is Dax?"],
+                       "reply": ["It sings every morning before the sun comes up.",
+                                 "Dax is a commune in the Landes department in south-western France."]})
+    conv = pd.DataFrame({"prompt": ["Do you like the weather?"],
+                         "reply": ["Well, I think that the weather has been very strange this year. Yeah."]})
+    h = I.class_it_holdout({"qa": qa, "conv": conv}, WIKI, qa_source="simple_wiki", n=5, min_shared=2)
+    # the blicket pair: its article and the article's duplicate (a tie); the Dax pair: Dax alone (Mont shares
+    # the stock phrase but fewer n-grams); the wug article shares nothing
+    assert h.doc_ids == {"simple_wiki:0", "simple_wiki:4", "simple_wiki:1"}
+    # a long line shares a 5-gram (punctuation and case aside); the short "Yeah." equals a sentence of a turn;
+    # "I like dogs." equals none; only the switchboard source loses lines
+    assert h.lines == {"yeah.", "well i think that the weather has been very strange this year"}
+    assert h.line_sources == {"switchboard"}
+    assert I.class_it_holdout({"qa": qa, "conv": conv}, WIKI, qa_source="simple_wiki", n=5,
+                              min_shared=20).doc_ids == set()
+    # a release with titles matches them too (case and spacing aside)
+    titled = qa.assign(_title=["  wug ", "Nowhere"])
+    assert "simple_wiki:3" in I.class_it_holdout({"qa": titled}, WIKI, qa_source="simple_wiki", n=5).doc_ids
+
+
+@pytest.mark.realdata
+def test_small_profile_takes_class_it_pairs_and_holds_out_their_source(data_root, tmp_path):
+    """The small profile's template QA written out in CLASS_IT's hub layout, read back through the released
+    data's path: the same pairs, and the matching hold-out finds every article the pairs came from (the
+    template route knows them), the others it takes being copies of those articles in the corpus."""
+    from classit_utils import datastage as D
+    from classit_utils.config import load_config
+    cfg = load_config(Path(__file__).parents[1] / "params" / "small.yaml",
+                      overrides={"data_root": str(data_root), "instruct": {"qa": {"max_pairs": 600}}})
+    corpus = D.load_corpus(cfg)
+    built = D.build_it_sets(cfg, corpus)
+    for config, name in I.CLASS_IT_CONFIGS.items():
+        (tmp_path / config).mkdir()
+        built[name][["prompt", "reply"]].to_parquet(tmp_path / config / "train-00000-of-00001.parquet")
+    released_cfg = load_config(Path(__file__).parents[1] / "params" / "small.yaml",
+                               overrides={"data_root": str(data_root), "instruct": {"class_it": str(tmp_path)}})
+    released = D.build_it_sets(released_cfg, corpus)
+    for name in ("conv", "qa"):
+        assert released[name].prompt.tolist() == built[name].prompt.tolist()
+    truth = I.holdout_docs(built["qa"])
+    h = I.class_it_holdout(released, corpus.docs, qa_source="simple_wiki")
+    assert truth <= h.doc_ids
+    docs = {d.doc_id: d for d in corpus.docs}
+    titles = {docs[t].title for t in truth}
+    extra = h.doc_ids - truth
+    assert sum(docs[e].title in titles for e in extra) >= 0.95 * len(extra)
+    budget = D.apply_budget(released_cfg, corpus, released).table.set_index("source")
+    assert budget.loc["total", "pretraining"] + budget.loc["total", "it_words"] <= cfg.corpus.budget_words
+    assert budget.loc["simple_wiki", "held_for_it"] >= sum(docs[t].words for t in truth)
+    assert budget.loc["switchboard", "held_for_it"] > 0
 
 
 @pytest.mark.realdata

@@ -152,6 +152,10 @@ def test_engine_resolution_and_params():
     p = G.QAGenParams()
     assert p.model == "meta-llama/Llama-3.2-3B-Instruct" and not p.do_sample
     assert "model" not in p.kwargs() and set(p.kwargs()) <= set(inspect.signature(G.generate_qa).parameters)
+    from classit_utils.config import ConfigError, parse_config
+    with pytest.raises(ConfigError, match=r"instruct\.qa\.generate\.template: .*must contain \{section\}"):
+        parse_config({"profile": "x", "data_root": ".", "instruct": {"qa": {"generate": {"template": "no slot"}}}},
+                     check_paths=False)
 
 
 def test_cache_key_changes_with_what_changes_outputs():
@@ -247,3 +251,22 @@ def test_a_saved_model_folder_gives_the_same_pairs(trained, tmp_path):
     pd.testing.assert_frame_equal(from_folder, G.generate_qa(ARTICLES, trained, tmp_path / "cache2", **RUN))
     assert G.model_fingerprint("org/name") == "hub:org/name"
     assert G.model_fingerprint(trained).startswith("pair:")
+
+
+def test_the_data_stage_generates_qa_when_the_params_say_so(trained, tmp_path):
+    """`instruct.qa.method: generate`: the data stage's QA set is `generate_qa`'s, cached under the run folder,
+    and finalized like any IT set (the chat text, a split by origin, the article for the hold-out)."""
+    from classit_utils import datastage, instruct
+    from classit_utils.config import parse_config
+    gen = {k: v for k, v in RUN.items() if k != "progress"}
+    cfg = parse_config({"profile": "qagen-test", "run_root": str(tmp_path), "data_root": str(tmp_path),
+                        "instruct": {"qa": {"method": "generate", "generate": {**gen, "max_articles": 3}}}},
+                       check_paths=False)
+    df = datastage.qa_pairs(cfg, ARTICLES, model=trained)
+    direct = G.generate_qa(ARTICLES[:3], trained, tmp_path / "direct", **RUN)
+    pd.testing.assert_frame_equal(df, direct)
+    assert len(list((cfg.run_dir / "qagen_cache").glob("*.jsonl"))) == 3
+    final = instruct.finalize(df, 0.2, seed=0)
+    assert set(final.split) <= {"train", "heldout"} and final._doc.tolist() == df._doc.tolist()
+    assert instruct.holdout_docs(final) == {"simple_wiki:0", "simple_wiki:1", "simple_wiki:2"}
+    assert final.text[0].count(final.reply[0]) == 1
