@@ -4,6 +4,7 @@
 SHELL := /bin/bash
 
 PROFILE ?= demo
+ONLY ?=
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -18,7 +19,7 @@ export CLASSIT_DATA
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
-	@echo "  PROFILE=demo|small|paper (default demo); CLASSIT_DATA=$(CLASSIT_DATA)"
+	@echo "  PROFILE=demo|small|rehearsal|paper (default demo); ONLY=<stage ...> runs only those; CLASSIT_DATA=$(CLASSIT_DATA)"
 
 setup: $(STAMP)  ## create .venv and install classit_utils with its dev extras (quick when nothing changed)
 
@@ -33,7 +34,7 @@ data: setup  ## fetch, verify and install the data PROFILE needs into CLASSIT_DA
 	$(VENV)/bin/classit-data fetch --profile $(PROFILE) --dest "$(CLASSIT_DATA)"
 
 reproduce: setup  ## run the notebooks of PROFILE in order with papermill (stages already done are skipped)
-	$(PY) -m classit_utils.pipeline run --profile $(PROFILE)
+	$(PY) -m classit_utils.pipeline run --profile $(PROFILE) $(if $(ONLY),--only $(ONLY))
 
 status: setup  ## say which stages of PROFILE are done, stale (and why) or missing; runs nothing
 	$(PY) -m classit_utils.pipeline status --profile $(PROFILE)
