@@ -463,7 +463,7 @@ def verify(e: Entry, dest: Path, state: _State | None = None) -> FileStatus:
 
 
 # ------------------------------------------------------------------------------------------- HTTP
-class _TimedHTTPConnection(http.client.HTTPConnection):
+class _ReadTimeout:
     """Connect within the request's timeout, then wait at most `read_timeout` for each read."""
 
     def __init__(self, *args, read_timeout: float, **kwargs):
@@ -475,14 +475,12 @@ class _TimedHTTPConnection(http.client.HTTPConnection):
         self.sock.settimeout(self._read_timeout)
 
 
-class _TimedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, *args, read_timeout: float, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._read_timeout = read_timeout
+class _TimedHTTPConnection(_ReadTimeout, http.client.HTTPConnection):
+    pass
 
-    def connect(self):
-        super().connect()
-        self.sock.settimeout(self._read_timeout)
+
+class _TimedHTTPSConnection(_ReadTimeout, http.client.HTTPSConnection):
+    pass
 
 
 class _HTTPHandler(urllib.request.HTTPHandler):

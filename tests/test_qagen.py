@@ -33,13 +33,7 @@ def target(title: str, section: str) -> str:
     return f"Q: What about {title}?\nA: {G.sentences(section)[0]}"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Two threads on a busy 2-core machine make these tiny matmuls ~5x slower."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
