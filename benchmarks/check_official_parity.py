@@ -2,7 +2,7 @@
 
     CLASSIT_DATA=../shared/data .venv/bin/python benchmarks/check_official_parity.py \\
         --official /tmp/official --python /tmp/offvenv/bin/python \\
-        --models /tmp/models/classit-tiny-base /tmp/models/gpt2 [--tasks blimp,...] [--limit N] [--out DIR]
+        --models /tmp/models/classit-tiny-base-p0 /tmp/models/gpt2 [--tasks blimp,...] [--limit N] [--out DIR]
 
 - Official side: `babylm/evaluation-pipeline-2025` (a checkout at `--official`, run by `--python`, an
   interpreter with its requirements; same torch/transformers as ours so numbers are comparable), through its
@@ -528,7 +528,7 @@ def main() -> int:
     ap.add_argument("--no-reading-timing", dest="reading_timing", action="store_false")
     ap.add_argument("--golden", type=Path, default=None, help="write goldens for the golden selection here")
     ap.add_argument("--make-models", type=Path, default=None, help="write the two golden models here and exit")
-    ap.add_argument("--project-model", type=Path, default=REPO / "runs/demo/models/classit-tiny-base")
+    ap.add_argument("--project-model", type=Path, default=REPO / "runs/demo/models/classit-tiny-base-p0")
     args = ap.parse_args()
     if args.make_models:
         make_models(args.make_models, args.project_model)

@@ -274,9 +274,12 @@ def cost(args) -> dict:
     gpu = measured_gpu(args.results)
     rates = Rates(cfg, gpu, labels)
     sizes = list(cfg.pretrain.sizes)
-    models = [(s, c) for s in sizes for c in (BASE, *cfg.tuning.curricula)]
+    n_pre, n_tune = len(cfg.pretrain.run_seeds), len(cfg.tuning.run_seeds)
+    models = [(s, c) for s in sizes for _p in range(n_pre)
+              for c in (BASE, *(c for c in cfg.tuning.curricula for _t in range(n_tune)))]
     eff = ASSUMED["dp_efficiency"]
-    labels.add("[config]", f"models: {len(sizes)} sizes x (base + {len(cfg.tuning.curricula)} curricula)", len(models))
+    labels.add("[config]", f"models: {len(sizes)} sizes x {n_pre} pretraining seeds x (base + "
+               f"{len(cfg.tuning.curricula)} curricula x {n_tune} tuning seeds)", len(models))
     stages: list[dict] = []
 
     # pretraining
@@ -289,12 +292,13 @@ def cost(args) -> dict:
     per_step = tr.micro_batch_size * tr.grad_accum_steps * block
     tok, flops, secs = 0.0, 0.0, 0.0
     for s in sizes:
-        t = pt_words * tpw * tr.epochs
+        t = pt_words * tpw * tr.epochs * n_pre
         tok, flops = tok + t, flops + t * flops_per_token(model_cfg(cfg, s), block)
         secs += t / rates.train(s, tr.compile, "pretraining")
-    stages.append({"stage": "pretraining", "jobs": len(sizes), "tokens": tok, "flops": flops, "gpu_s": secs,
+    stages.append({"stage": "pretraining", "jobs": len(sizes) * n_pre, "tokens": tok, "flops": flops, "gpu_s": secs,
                    "kind": "data-parallel", "detail": f"{pt_words * tpw / 1e6:.0f}M tokens/epoch x {tr.epochs} epochs "
-                   f"x {len(sizes)} sizes; {pt_words * tpw / per_step:,.0f} steps/epoch of {per_step:,} tokens"})
+                   f"x {len(sizes)} sizes x {n_pre} seeds; {pt_words * tpw / per_step:,.0f} steps/epoch of "
+                   f"{per_step:,} tokens"})
 
     # instruction tuning
     conv = it_words * ASSUMED["conv_share"]
@@ -311,11 +315,13 @@ def cost(args) -> dict:
         for c in cfg.tuning.curricula:
             t = sum(phases[c]) * tpw * tt.epochs
             per_curriculum[f"{s}-{c}"] = t
+            t *= n_pre * n_tune
             tok, flops, secs = tok + t, flops + t * flops_per_token(mc, cfg.tuning.max_length or block), secs + t / rate
-    stages.append({"stage": "instruction tuning", "jobs": len(sizes) * len(cfg.tuning.curricula), "tokens": tok,
-                   "flops": flops, "gpu_s": secs, "kind": "data-parallel",
-                   "detail": f"{len(cfg.tuning.curricula)} curricula x {tt.epochs} epochs per phase x {len(sizes)} sizes "
-                   "(template tokens, padding not counted)", "per_run_tokens": per_curriculum})
+    stages.append({"stage": "instruction tuning", "jobs": len(sizes) * len(cfg.tuning.curricula) * n_pre * n_tune,
+                   "tokens": tok, "flops": flops, "gpu_s": secs, "kind": "data-parallel",
+                   "detail": f"{len(cfg.tuning.curricula)} curricula x {n_tune} seeds x {tt.epochs} epochs per phase x "
+                   f"{len(sizes)} sizes x {n_pre} bases (template tokens, padding not counted)",
+                   "per_run_tokens": per_curriculum})
 
     # zero-shot evaluation
     zs = zero_shot_items(cfg, args.data, tpw, labels)

@@ -87,13 +87,15 @@ def _dec(x: float) -> int:
 
 def _by_condition(scores: Mapping[str, Mapping[str, float]], task: str, conditions: Mapping[str, tuple[str, str]]
                   ) -> dict[str, dict[str, float]]:
-    """{size: {condition: score}} for one task from {model: {task: score}}."""
-    out: dict[str, dict[str, float]] = {}
+    """{size: {condition: score}} for one task from {model: {task: score}}: the mean over a condition's runs
+    (replicates), NaN scores left out."""
+    runs: dict[str, dict[str, list[float]]] = {}
     for model, tasks in scores.items():
         if task in tasks and model in conditions:
             size, cond = conditions[model]
-            out.setdefault(size, {})[cond] = tasks[task]
-    return out
+            runs.setdefault(size, {}).setdefault(cond, []).append(tasks[task])
+    return {size: {c: (sum(v) / len(v) if (v := [x for x in xs if x == x]) else float("nan"))
+                   for c, xs in by.items()} for size, by in runs.items()}
 
 
 def _compare(task: str, per_size: Mapping[str, Mapping[str, float]], lower_is_better: bool = False) -> list[str]:
@@ -120,13 +122,12 @@ def headline(stage: str, metrics: Mapping[str, Any], conditions: Mapping[str, tu
         return " ".join(f"{r['size']} ({r['parameters'] / 1e6:.1f}M parameters): {r['steps']:,} steps, validation "
                         f"loss {r['val_loss']:.3f} (perplexity {r['val_perplexity']:.1f})." for r in m["models"])
     if stage == "02_instruction_tuning":
-        per: dict[str, dict[str, dict[str, float]]] = {}
+        held_sets: dict[str, dict[str, dict[str, float]]] = {}
         for key, loss in m.get("reply_loss", {}).items():
             model, held = key.rsplit("/", 1)
-            if model in conditions:
-                size, cond = conditions[model]
-                per.setdefault(f"{held} pairs", {}).setdefault(size, {})[cond] = loss
-        parts = [s for held, by in per.items() for s in _compare(held, by, lower_is_better=True)]
+            held_sets.setdefault(f"{held} pairs", {})[model] = {"loss": loss}
+        parts = [s for held, by in held_sets.items()
+                 for s in _compare(held, _by_condition(by, "loss", conditions), lower_is_better=True)]
         return f"{len(m.get('models', []))} models. Held-out reply loss (nats per token, lower is better): " \
                + "; ".join(parts) + "."
     if stage in ("03_eval_blimp", "04_eval_ewok", "05_eval_entity_tracking", "06_eval_wug", "07_eval_reading"):

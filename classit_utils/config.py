@@ -276,11 +276,29 @@ class TrainConfig(Section):
         return v
 
 
+def _replicate_seeds(cls, v: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    if v is not None and (not v or len(set(v)) != len(v) or min(v) < 0):
+        raise ValueError(f"must be distinct non-negative integers, at least one (got {list(v)})")
+    return v
+
+
 class PretrainConfig(Section):
-    """Pretraining runs: one model per size."""
+    """Pretraining runs: one model per size and seed."""
     sizes: tuple[str, ...] = ("100m", "140m")
+    # one pretraining run per seed (init, data order, dropout), each tuned on every curriculum and tuning
+    # seed; default: one run with `train.seed`
+    seeds: tuple[int, ...] | None = None
     model: ModelShape = ModelShape()
     train: TrainConfig = TrainConfig()
+    _seeds = field_validator("seeds")(_replicate_seeds)
+
+    @property
+    def run_seeds(self) -> tuple[int, ...]:
+        return self.seeds if self.seeds is not None else (self.train.seed,)
+
+    def train_for(self, seed: int) -> TrainConfig:
+        """The training config of the run with pretraining seed `seed`."""
+        return self.train.model_copy(update={"seed": seed})
 
     @model_validator(mode="after")
     def _valid(self) -> "PretrainConfig":
@@ -303,8 +321,20 @@ class TuningConfig(Section):
     max_length: int | None = Field(None, ge=8)
     group_by_length: bool = False
     eval_batch_size: int = Field(16, ge=1)
+    # replicates: each curriculum is tuned once per seed from the same pretrained base (IT data order,
+    # dropout); default: one run with `train.seed`
+    seeds: tuple[int, ...] | None = None
     train: TrainConfig = TrainConfig()
     _curricula = field_validator("curricula")(_known("curriculum", CURRICULA))
+    _seeds = field_validator("seeds")(_replicate_seeds)
+
+    @property
+    def run_seeds(self) -> tuple[int, ...]:
+        return self.seeds if self.seeds is not None else (self.train.seed,)
+
+    def train_for(self, seed: int) -> TrainConfig:
+        """The training config of the run with tuning seed `seed`."""
+        return self.train.model_copy(update={"seed": seed})
 
 
 # ------------------------------------------------------------------------------------------- evaluation

@@ -310,7 +310,8 @@ def model_card(src: Source, branch: str, branches: Sequence[str], card: Mapping[
     lines += _table([r for r in rows if r[1] is not None], ["property", "value"])
     lines += ["", "## Training", "",
               *_training_section(src, {"study_data": _study_data(src, condition),
-                                       "base_model": model_name(size, BASE) if size and condition else None})]
+                                       "base_model": (model_name(size, BASE, int(reg.get("pretrain_seed", 0)))
+                                                      if size and condition else None)})]
     lines += ["", "## Results", ""]
     lines += (_results_section(Path(card["results"]), name) if card.get("results")
               else ["Not included in this export (give `--results DIR` to summarize them here)."])

@@ -132,18 +132,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     src.add_argument("--params", type=Path, help="a params YAML (multi-node runs started by srun)")
     ap.add_argument("--size", required=True)
     ap.add_argument("--curriculum")
+    ap.add_argument("--pretrain-seed", type=int, help="default: the first of pretrain.seeds")
+    ap.add_argument("--tune-seed", type=int, help="default: the first of tuning.seeds")
     args = ap.parse_args(argv)
     if args.config:
         cfg = parse_config(json.loads(args.config.read_text()), where=str(args.config))
     else:
         cfg = load_config(args.params)
     from . import trainstage
+    p = cfg.pretrain.run_seeds[0] if args.pretrain_seed is None else args.pretrain_seed
     if args.what == "pretrain":
-        state = trainstage.run_pretraining(cfg, args.size)
+        state = trainstage.run_pretraining(cfg, args.size, p)
     else:
         if not args.curriculum:
             ap.error("tune needs --curriculum")
-        state = trainstage.run_tuning(cfg, args.size, args.curriculum)
+        s = cfg.tuning.run_seeds[0] if args.tune_seed is None else args.tune_seed
+        state = trainstage.run_tuning(cfg, args.size, args.curriculum, p, s)
     if int(os.environ.get("RANK", "0")) == 0:
         write_state(state.out_dir, state)
     return 0

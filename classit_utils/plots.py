@@ -11,6 +11,7 @@ atomically, under the run's figures folder (`runs/<profile>/figures/`; `make fig
 | `plot_loss_curves` | `LOSS_CURVES` | loss against step per run, one panel per phase (pretraining, IT) |
 | `plot_blimp_heatmap` | `ZERO_SHOT_ITEMS` | accuracy (%) per paradigm (rows) x model (columns) |
 | `plot_reading` | `READING_DELTAS` | ΔR² per model, bars per measure |
+| `plot_run_spread` | `SUMMARY` (several runs per condition) | each run's score per condition, one panel per task |
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from . import records
 from .stats import EFFECTS, LOSS_CURVES, READING_DELTAS, ZERO_SHOT_ITEMS, as_conditions, condition_order
 
 __all__ = ["StudyFigure", "save_figure", "plot_zscores", "plot_effects", "plot_loss_curves", "plot_blimp_heatmap",
-           "plot_reading", "model_order"]
+           "plot_reading", "plot_run_spread", "model_order"]
 
 
 class StudyFigure(Figure):
@@ -208,4 +209,49 @@ def plot_reading(deltas: pd.DataFrame, title: str | None = None) -> StudyFigure:
     for label in ax.get_xticklabels():
         label.set_horizontalalignment("right")
     ax.set_title(title or "reading: ΔR² per model")
+    return fig
+
+
+def plot_run_spread(summary: pd.DataFrame, title: str | None = None, ncols: int = 4,
+                    tasks: Sequence[str] | None = None) -> StudyFigure:
+    """Run-to-run spread next to the condition differences: per task (one panel each, its own y scale) one dot
+    per run (trained model) at its condition, a bar at the condition's mean, and a dashed line at the base's
+    mean. Dots of one condition as far apart as the conditions' bars mean the differences are within
+    training noise. Sizes are told apart by colour. Input: `SUMMARY` (`model, size, condition, task, score`)."""
+    tasks = list(tasks) if tasks is not None else list(dict.fromkeys(summary["task"]))
+    if not tasks:
+        raise ValueError("plot_run_spread: no tasks")
+    order = condition_order(summary["condition"])
+    sizes = _sizes(summary["size"])
+    colors = dict(zip(sizes, sns.color_palette("colorblind", len(sizes))))
+    ncols = min(ncols, len(tasks))
+    nrows = -(-len(tasks) // ncols)
+    fig = StudyFigure(figsize=(0.9 + (0.5 + 0.42 * len(order)) * ncols, 2.4 * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    x = {c: i for i, c in enumerate(order)}
+    for ax, task in zip(axes, tasks):
+        sub = summary[summary["task"] == task]
+        for k, size in enumerate(sizes):
+            d = sub[sub["size"] == size]
+            shift = (k - (len(sizes) - 1) / 2) * 0.25
+            # runs of a condition spread evenly across a small width: deterministic, no jitter generator
+            rank = d.groupby("condition")["model"].rank(method="first").to_numpy() - 1
+            n = d.groupby("condition")["model"].transform("count").to_numpy()
+            offs = (rank - (n - 1) / 2) * 0.08
+            ax.scatter(d["condition"].map(x).to_numpy(float) + shift + offs, d["score"], s=14, color=colors[size],
+                       alpha=0.8, label=str(size), zorder=3)
+            mean = d.groupby("condition")["score"].mean()
+            for c, v in mean.items():
+                ax.hlines(v, x[c] + shift - 0.18, x[c] + shift + 0.18, color=colors[size], lw=2)
+            if "base" in mean:
+                ax.axhline(mean["base"], color=colors[size], lw=0.8, ls="--", alpha=0.7)
+        ax.set_xticks(range(len(order)), order, rotation=40, ha="right", fontsize="small")
+        ax.set_xlim(-0.6, len(order) - 0.4)
+        ax.set_title(str(task), fontsize="medium")
+    for ax in axes[len(tasks):]:
+        ax.set_visible(False)
+    if len(sizes) > 1:
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=len(sizes), fontsize="small")
+    fig.suptitle(title or "each run's score per condition (bar: mean; dashed: base)")
     return fig

@@ -122,6 +122,25 @@ def results_table(res: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def spread_table(res: pd.DataFrame) -> pd.DataFrame:
+    """Run-to-run spread of the headline table (`results.headline_table`): task (rows) x condition, each cell
+    the mean over the condition's runs ± their SD, with the number of runs, in the task's decimals."""
+    from .stats import condition_order
+    conds = condition_order(res["condition"])
+    rows = {}
+    for (size, kind, task, metric), g in res.groupby(["size", "kind", "task", "metric"], sort=False):
+        d = DECIMALS.get(metric, 2)
+        cells = {}
+        for c, x in g.groupby("condition")["score"]:
+            x = x.dropna()
+            sd = f" ± {number(x.std(ddof=1), d)}" if len(x) > 1 else ""
+            cells[c] = f"{number(x.mean(), d)}{sd} ({len(x)})" if len(x) else "–"
+        rows[(size, kind, _label(task, metric))] = {c: cells.get(c, "–") for c in conds}
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=conds)
+    out.index = pd.MultiIndex.from_tuples(out.index, names=["size", "kind", "task"])
+    return out
+
+
 def effects_table(eff: pd.DataFrame) -> pd.DataFrame:
     """An effects table (`stats.EFFECTS`, plus `p_holm` and `note` when present) cut to what a reader needs:
     comparison, estimate, 95% interval, p, Holm p, n (and the note, when any row has one)."""
@@ -132,6 +151,8 @@ def effects_table(eff: pd.DataFrame) -> pd.DataFrame:
                f"estimate ({r['scale'].replace('_', '-')})": number(r["estimate"], d),
                "95% CI": interval(r["ci_low"], r["ci_high"], d), "p": p_value(r["p"]),
                "Holm p": p_value(r.get("p_holm", math.nan)), "n": int(r["n"])}
+        if "n_runs" in r:
+            row["runs"] = int(r["n_runs"])
         if str(r.get("note") or ""):
             row["note"] = r["note"]
         rows.append(row)
@@ -163,7 +184,8 @@ def claims_display(claims: pd.DataFrame) -> pd.DataFrame:
         rows.append({"size": r["size"], "hypothesis": r["hypothesis"],
                      "estimate [95% CI]": f"{number(r['estimate'], d)} {interval(r['ci_low'], r['ci_high'], d)} "
                                           f"{scale_names.get(r['scale'], r['scale'])}",
-                     "Holm p": p_value(r["p_holm"]), "verdict": r["verdict"], "note": r.get("note", "")})
+                     "Holm p": p_value(r["p_holm"]), "verdict": r["verdict"],
+                     **({"runs": int(r["n_runs"])} if "n_runs" in r else {}), "note": r.get("note", "")})
     out = pd.DataFrame(rows)
     if out.empty:
         return out
@@ -179,10 +201,14 @@ def reading_scores(deltas: pd.DataFrame) -> pd.DataFrame:
 
 
 def reading_differences(diffs: pd.DataFrame) -> pd.DataFrame:
-    """`stats.reading_differences` for reading: ΔR² of each condition, the base's, and the difference."""
+    """`stats.reading_differences` for reading: ΔR² of each condition (mean over its runs), the base's, the
+    difference, and, when a condition has several runs, their number and the interval over runs."""
     out = diffs[["size", "task", "measure", "condition", "delta_r2", "base_delta_r2", "difference"]].copy()
     for col in ("delta_r2", "base_delta_r2", "difference"):
         out[col] = out[col].map(lambda v: number(v, 4))
+    if "n_runs" in diffs and (diffs["n_runs"] > 1).any():
+        out["runs"] = diffs["n_runs"].astype(int)
+        out["95% CI (over runs)"] = [interval(lo, hi, 4) for lo, hi in zip(diffs["ci_low"], diffs["ci_high"])]
     out = out.rename(columns={"delta_r2": "ΔR²", "base_delta_r2": "base ΔR²", "difference": "difference (ΔR²)"})
     return out.set_index(["size", "task", "measure", "condition"])
 

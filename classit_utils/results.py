@@ -2,8 +2,8 @@
 make results (training, evaluation) and the statistics that read them.
 
 It owns three things and imports nothing heavier than pandas, so every layer may use it:
-- paths: training runs (`01_pretrain/<size>/`, `02_instruction_tuning/<size>-<curriculum>/`) and the
-  BabyLM pipeline's results layout (`results/<model>/<revision>/zero_shot/causal/...`, `.../finetune/...`);
+- paths: training runs (`01_pretrain/<size>-p<P>/`, `02_instruction_tuning/<size>-<curriculum>-p<P>-s<S>/`
+  for pretraining seed P and tuning seed S) and the BabyLM pipeline's results layout (`results/<model>/<revision>/zero_shot/causal/...`, `.../finetune/...`);
 - the model registry (`models.json`, `models/<name>` links to each HF folder);
 - the tidy tables the statistics read, each metric in one unit fixed when it was written (`UNITS`), with a
   `unit` column.
@@ -25,7 +25,9 @@ REVISION = "main"
 # metric -> the unit its values are stored in, everywhere below `results/` and in the tidy tables
 UNITS = {"accuracy": "%", "f1": "%", "mcc": "MCC x 100", "spearman": "rho",
          "reading": "relative ΔR² (%)", "delta_r2": "ΔR²", "glue": "%"}
-REGISTRY_COLUMNS = ["model", "size", "condition", "path"]
+REGISTRY_COLUMNS = ["model", "size", "condition", "pretrain_seed", "tune_seed", "path"]
+UNTUNED = -1             # `tune_seed` of a base model: it was not instruction-tuned
+RUN_COLUMNS = ["pretrain_seed", "tune_seed"]   # a model's replicate, carried by every tidy table
 
 
 def unit(metric: str) -> str:
@@ -33,24 +35,38 @@ def unit(metric: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------- paths
-def model_name(size: str, condition: str) -> str:
-    """The study's name of a model: its size and curriculum (`base` for the untuned control)."""
-    return f"classit-{size}-{condition}"
+def model_name(size: str, condition: str, pretrain_seed: int = 0, tune_seed: int = UNTUNED) -> str:
+    """The study's name of a model: size, curriculum (`base` for the untuned control) and replicate, e.g.
+    `classit-140m-base-p0` (pretraining seed 0) and `classit-140m-merged-p0-s1` (tuned from it, seed 1)."""
+    name = f"classit-{size}-{condition}-p{pretrain_seed}"
+    return name if condition == BASE else f"{name}-s{tune_seed}"
 
 
-def pretrain_dir(cfg: StudyConfig, size: str) -> Path:
-    return cfg.run_dir / "01_pretrain" / size
+def pretrain_dir(cfg: StudyConfig, size: str, pretrain_seed: int) -> Path:
+    return cfg.run_dir / "01_pretrain" / f"{size}-p{pretrain_seed}"
 
 
-def tuning_dir(cfg: StudyConfig, size: str, curriculum: str) -> Path:
-    return cfg.run_dir / "02_instruction_tuning" / f"{size}-{curriculum}"
+def tuning_dir(cfg: StudyConfig, size: str, curriculum: str, pretrain_seed: int, tune_seed: int) -> Path:
+    return cfg.run_dir / "02_instruction_tuning" / f"{size}-{curriculum}-p{pretrain_seed}-s{tune_seed}"
+
+
+def training_runs(cfg: StudyConfig) -> list[dict]:
+    """Every training run of the design, in order: per size and pretraining seed the base, then each
+    curriculum x tuning seed tuned from it. Rows: model, size, condition, pretrain_seed, tune_seed, dir."""
+    rows = []
+    for size in cfg.pretrain.sizes:
+        for p in cfg.pretrain.run_seeds:
+            rows.append({"model": model_name(size, BASE, p), "size": size, "condition": BASE, "pretrain_seed": p,
+                         "tune_seed": UNTUNED, "dir": pretrain_dir(cfg, size, p)})
+            rows += [{"model": model_name(size, c, p, s), "size": size, "condition": c, "pretrain_seed": p,
+                      "tune_seed": s, "dir": tuning_dir(cfg, size, c, p, s)}
+                     for c in cfg.tuning.curricula for s in cfg.tuning.run_seeds]
+    return rows
 
 
 def run_dirs(cfg: StudyConfig) -> dict[str, Path]:
-    """Every training run's folder by model name: pretraining per size, then each tuned condition."""
-    runs = {model_name(s, BASE): pretrain_dir(cfg, s) for s in cfg.pretrain.sizes}
-    runs.update({model_name(s, c): tuning_dir(cfg, s, c) for s in cfg.pretrain.sizes for c in cfg.tuning.curricula})
-    return runs
+    """Every training run's folder by model name: pretraining per size and seed, then each tuned run."""
+    return {r["model"]: r["dir"] for r in training_runs(cfg)}
 
 
 def results_dir(cfg: StudyConfig) -> Path:
@@ -70,7 +86,12 @@ def finetune_root(out_dir: Path | str, model: str, revision: str = REVISION) -> 
 # ------------------------------------------------------------------------------------------- registry
 def write_registry(cfg: StudyConfig, table: pd.DataFrame) -> Path:
     """`models.json` (`REGISTRY_COLUMNS`) and `models/<name>` links to each model's HF folder, so every
-    model has a folder named for it (evaluation pipelines name results by the folder)."""
+    model has a folder named for it (evaluation pipelines name results by the folder). A table without
+    replicate columns (a hand-made registry) is one replicate: pretraining seed 0, tuning seed 0."""
+    if "pretrain_seed" not in table:
+        table = table.assign(pretrain_seed=0)
+    if "tune_seed" not in table:
+        table = table.assign(tune_seed=[UNTUNED if c == BASE else 0 for c in table["condition"]])
     link_dir = cfg.run_dir / "models"
     link_dir.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -90,7 +111,21 @@ def read_registry(cfg: StudyConfig) -> pd.DataFrame:
     path = cfg.run_dir / "models.json"
     if not path.exists():
         raise FileNotFoundError(f"{path}: no model registry; run 01_pretrain and 02_instruction_tuning first")
-    return pd.DataFrame(json.loads(path.read_text()), columns=REGISTRY_COLUMNS)
+    rows = json.loads(path.read_text())
+    missing = [c for c in REGISTRY_COLUMNS if rows and c not in rows[0]]
+    if missing:
+        raise ValueError(f"{path}: registry lacks {', '.join(missing)} (written before replicates); "
+                         "rerun 01_pretrain")
+    return pd.DataFrame(rows, columns=REGISTRY_COLUMNS)
+
+
+def _ids(m) -> dict:
+    """A registry row's identifying columns, as every tidy table carries them."""
+    return {"model": m.model, "size": m.size, "condition": m.condition, "pretrain_seed": int(m.pretrain_seed),
+            "tune_seed": int(m.tune_seed)}
+
+
+ID_COLUMNS = ["model", "size", "condition", *RUN_COLUMNS]
 
 
 # ------------------------------------------------------------------------------------------- tidy tables
@@ -104,7 +139,7 @@ def zero_shot_summary(cfg: StudyConfig, tasks: Iterable[str] | None = None) -> p
         if not path.exists():
             continue
         s = json.loads(path.read_text())
-        ids = {"model": m.model, "size": m.size, "condition": m.condition}
+        ids = _ids(m)
         for task, t in s.get("tasks", {}).items():
             if tasks is None or task in tasks:
                 rows.append({**ids, "task": task, "dataset": t["dataset"], "metric": t["metric"],
@@ -113,7 +148,7 @@ def zero_shot_summary(cfg: StudyConfig, tasks: Iterable[str] | None = None) -> p
         for task, why in s.get("skipped", {}).items():
             if tasks is None or task in tasks:
                 rows.append({**ids, "task": task, "status": "skipped", "reason": why})
-    return pd.DataFrame(rows, columns=["model", "size", "condition", "task", "dataset", "metric", "unit", "score",
+    return pd.DataFrame(rows, columns=[*ID_COLUMNS, "task", "dataset", "metric", "unit", "score",
                                        "n", "status", "reason"])
 
 
@@ -128,13 +163,13 @@ def _items(cfg: StudyConfig, metric: str) -> pd.DataFrame:
             if meta["metric"] != metric:
                 continue
             df = pd.read_parquet(f).drop(columns=["token_logprobs"], errors="ignore")
-            frames.append(df.assign(model=m.model, size=m.size, condition=m.condition, task=meta["task"]))
+            frames.append(df.assign(**_ids(m), task=meta["task"]))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def zero_shot_items(cfg: StudyConfig) -> pd.DataFrame:
     """Item-level correctness of the accuracy tasks (`stats.ZERO_SHOT_ITEMS`)."""
-    cols = ["model", "size", "condition", "task", "subtask", "item_id", "correct"]
+    cols = [*ID_COLUMNS, "task", "subtask", "item_id", "correct"]
     df = _items(cfg, "accuracy")
     if df.empty:
         return pd.DataFrame(columns=cols)
@@ -145,7 +180,7 @@ def zero_shot_items(cfg: StudyConfig) -> pd.DataFrame:
 
 def correlation_items(cfg: StudyConfig) -> pd.DataFrame:
     """Item-level model probability and human ratio of the WUG tasks (`stats.CORRELATION_ITEMS`)."""
-    cols = ["model", "size", "condition", "task", "item_id", "score", "target"]
+    cols = [*ID_COLUMNS, "task", "item_id", "score", "target"]
     df = _items(cfg, "spearman")
     if df.empty:
         return pd.DataFrame(columns=cols)
@@ -168,15 +203,15 @@ def reading_deltas(cfg: StudyConfig) -> pd.DataFrame:
             for key, v in (tasks.get(task) or {}).get("sub_scores", {}).items():
                 if "/" in key and v.get("delta_r2") is not None and v["delta_r2"] == v["delta_r2"]:
                     family, measure = key.split("/", 1)    # "eye_tracking/RTfirstfix", ...
-                    rows.append({"model": m.model, "size": m.size, "condition": m.condition, "task": task,
+                    rows.append({**_ids(m), "task": task,
                                  "surprisal": surprisal, "family": family, "measure": measure,
                                  "delta_r2": v["delta_r2"], "score": v["score"], "n": v["n"]})
-    return pd.DataFrame(rows, columns=["model", "size", "condition", "task", "surprisal", "family", "measure",
+    return pd.DataFrame(rows, columns=[*ID_COLUMNS, "task", "surprisal", "family", "measure",
                                        "delta_r2", "score", "n"])
 
 
 AOA_DIR = "AoA_word"     # `classit_utils.tasks.aoa`: <zero-shot root>/AoA_word/summary.json
-AOA_COLUMNS = ["model", "size", "condition", "status", "reason", "n_words", "r", "p", "checkpoints"]
+AOA_COLUMNS = [*ID_COLUMNS, "status", "reason", "n_words", "r", "p", "checkpoints"]
 
 
 def aoa_scores(cfg: StudyConfig) -> pd.DataFrame:
@@ -189,7 +224,7 @@ def aoa_scores(cfg: StudyConfig) -> pd.DataFrame:
         if not path.exists():
             continue
         s = json.loads(path.read_text())
-        rows.append({"model": m.model, "size": m.size, "condition": m.condition, "status": s.get("status", "ok"),
+        rows.append({**_ids(m), "status": s.get("status", "ok"),
                      "reason": s.get("reason", ""), "n_words": s.get("n_words"), "r": s.get("r"), "p": s.get("p"),
                      "checkpoints": len(s.get("checkpoints") or [])})
     df = pd.DataFrame(rows, columns=AOA_COLUMNS)
@@ -205,7 +240,9 @@ FINETUNE_CSV = "finetune_results.csv"
 def finetune_table(cfg: StudyConfig) -> pd.DataFrame:
     """Every model's fine-tuning rows (`stats.FINETUNE` plus unit, headline, status, reason, ...), as
     `classit_utils.finetune` wrote them (values in `unit`)."""
-    frames = [pd.read_csv(p) for m in read_registry(cfg).itertuples()
+    frames = [pd.read_csv(p).drop(columns=RUN_COLUMNS, errors="ignore").assign(
+                  pretrain_seed=int(m.pretrain_seed), tune_seed=int(m.tune_seed))
+              for m in read_registry(cfg).itertuples()
               if (p := finetune_root(results_dir(cfg), m.model) / FINETUNE_CSV).exists()]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -221,7 +258,7 @@ def finetune_headline(ft: pd.DataFrame, selection: str) -> pd.DataFrame:
 def finetune_scores(ft: pd.DataFrame, selection: str) -> pd.DataFrame:
     """Mean over seeds of each task's headline metric, per model."""
     head = finetune_headline(ft, selection)
-    return (head.groupby(["model", "size", "condition", "task", "metric", "unit"], sort=False)["value"].mean()
+    return (head.groupby([*ID_COLUMNS, "task", "metric", "unit"], sort=False)["value"].mean()
             .reset_index().rename(columns={"value": "score"}))
 
 
@@ -229,13 +266,13 @@ def headline_table(cfg: StudyConfig, selection: str) -> pd.DataFrame:
     """One row per model x task (`stats.SUMMARY` plus kind, metric, unit): every zero-shot task (reading
     split into eye tracking and self-paced reading, relative ΔR²) and every fine-tuning task (mean over
     seeds of the headline metric, `selection` rule)."""
-    cols = ["model", "size", "condition", "kind", "task", "metric", "unit", "score"]
+    cols = [*ID_COLUMNS, "kind", "task", "metric", "unit", "score"]
     zs = zero_shot_summary(cfg)
     zs = zs[(zs.status == "ok") & ~zs.task.isin(list(READING_MEASURES))]
     frames = [zs.assign(kind="zero-shot")]
     deltas = reading_deltas(cfg)
     if len(deltas):
-        fam = (deltas.groupby(["model", "size", "condition", "task", "family"], sort=False)["score"].mean()
+        fam = (deltas.groupby([*ID_COLUMNS, "task", "family"], sort=False)["score"].mean()
                .reset_index())
         # reading_eye_tracking / reading_self_paced_reading (official), reading_spaced_... beside them
         frames.append(fam.assign(task=fam["task"] + "_" + fam["family"], metric="reading", unit=unit("reading"),

@@ -23,6 +23,19 @@ Methods (all from statsmodels / scipy):
   paired difference of conditions (same resampled items for every model);
 - Holm correction over a family of comparisons (`multipletests(method="holm")`).
 Everything is deterministic given `seed`.
+
+Replicated runs. A run is a model (`model`): each IT condition may be tuned several times from the same
+pretrained base (tuning seeds), and there may be several pretrained bases (optional column
+`pretrain_seed`, 0 when absent; `tune_seed` is informative only). The untuned base of a pretrain seed is
+the control of that seed's IT runs and has no tuning noise, so tuned runs are analysed relative to their
+own base (paired within pretrain seed), with the run as the unit of replication: run-to-run variance is in
+every interval. `zero_shot_effects`, `finetune_effects`, `correlation_bootstrap` and `claims_table` take
+`runs="auto"` ('auto' | 'item' | 'run'): with >= 2 runs in an IT condition of a size the run-level analysis
+is used, otherwise the methods above, unchanged, whose rows then carry the note `ONE_RUN` (zero-shot,
+correlation: `ONE_RUN_ITEMS`). Rows have `n_runs` (tuned runs per compared IT condition, the smallest).
+With one pretrain seed the run-level intervals are conditional on that pretrained base (`ONE_PRETRAIN`).
+Calibration (FPR and coverage against the item-level analyses): benchmarks/calibration.py and
+benchmarks/RESULTS.md.
 """
 from __future__ import annotations
 
@@ -35,6 +48,7 @@ import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from scipy import stats as sps
+from statsmodels.regression.mixed_linear_model import VCSpec
 from statsmodels.stats.multitest import multipletests
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
@@ -45,6 +59,8 @@ __all__ = [
     "Contrasts", "vs_base", "it_vs_base", "zscores", "iqr_table", "zero_shot_effects", "finetune_effects",
     "contrast", "correlation_bootstrap", "CorrelationBootstrap", "reading_differences", "holm", "claims_table",
     "verdict", "HYPOTHESES", "decision_rule", "NO_VARIATION", "NO_VARIATION_WITHIN",
+    "run_spread", "RUN_MODES", "ONE_RUN", "ONE_RUN_ITEMS", "ONE_RUN_READING", "ITEM_ONLY", "ONE_PRETRAIN",
+    "NO_RUN_DF", "ONE_SEED",
 ]
 
 # --------------------------------------------------------------------------------------------- schemas
@@ -123,7 +139,8 @@ CLAIMS = Schema("claims", {
     "estimate": "effect", "ci_low": "95% interval", "ci_high": "95% interval", "p": "unadjusted p",
     "p_holm": "Holm-adjusted p over every row of the table", "expected": "'> 0' (gain) or '~ 0' (no transfer)",
     "margin": "smallest effect that matters, on `scale`", "verdict": "supported / not supported / inconclusive",
-    "note": "why a row has no test (no variation), else empty"},
+    "n_runs": "tuned runs per compared IT condition (the smallest); 1: one run per condition",
+    "note": "why a row has no test (no variation), else what its interval does not cover (e.g. `ONE_RUN`)"},
     keys=("size", "claim"))
 
 CONDITIONS = ("base", "conv", "qa", "merged", "seq_conv_qa", "seq_qa_conv")
@@ -141,7 +158,8 @@ def condition_order(conditions: Iterable[str], base: str = BASE) -> list[str]:
     """The one order of conditions in every table and figure: distinct values, the base first, then the
     study's order (`CONDITIONS`), then any others alphabetically."""
     rank = {c: i for i, c in enumerate(CONDITIONS)}
-    return sorted(set(conditions), key=lambda c: (c != base, rank.get(c, len(rank)), c))
+    distinct = conditions.unique() if isinstance(conditions, pd.Series) else conditions
+    return sorted(set(distinct), key=lambda c: (c != base, rank.get(c, len(rank)), c))
 
 
 def as_conditions(values: pd.Series, base: str = BASE) -> pd.Categorical:
@@ -201,6 +219,26 @@ def iqr_table(z: pd.DataFrame, by: Sequence[str] = ("size", "condition"), value:
     return out.reset_index(drop=True)
 
 
+def run_spread(table: pd.DataFrame, value_col: str = "score",
+               by: Sequence[str] = ("size", "task", "condition")) -> pd.DataFrame:
+    """The spread of a score over runs (models), for the figure of run-to-run variation: per group of `by`,
+    `n_runs, mean, sd, min, max` of the per-run value (the mean of `value_col` over the run's rows: seeds,
+    measures). `value_col="correct"` (zero-shot items) gives per-run accuracy in percent. Works on `SUMMARY`
+    (default `score`), `FINETUNE` (`value`; add `selection` to `by`), `ZERO_SHOT_ITEMS`, `READING_DELTAS`.
+    `sd` is the sample SD (NaN for one run). Groups in the study's condition order."""
+    scale = 100.0 if value_col == "correct" else 1.0
+    per_run = table.groupby([*by, "model"], sort=False, observed=True)[value_col].mean() * scale
+    g = per_run.groupby(level=list(range(len(by))), sort=False)
+    out = pd.DataFrame({"n_runs": g.size(), "mean": g.mean(), "sd": g.std(), "min": g.min(),
+                        "max": g.max()}).reset_index()
+    keys = [b for b in by if b != "condition"]
+    if "condition" in by:
+        out = out.assign(_c=as_conditions(out["condition"])).sort_values([*keys, "_c"]).drop(columns="_c")
+    else:
+        out = out.sort_values(keys)
+    return out.reset_index(drop=True)
+
+
 # ------------------------------------------------------------------------------------------ zero-shot
 
 
@@ -254,25 +292,223 @@ def _paired_mean(d: np.ndarray, alpha: float) -> tuple[float, float, float]:
     return float(d.mean()), float(lo), float(hi)
 
 
+# ------------------------------------------------------------------------------------------ runs
+
+
+ONE_RUN = ("one run per condition: run-to-run variance is not estimable; the interval covers items and "
+           "fine-tuning seeds only")
+ONE_RUN_ITEMS = "one run per condition: run-to-run variance is not estimable; the interval covers items only"
+ITEM_ONLY = ("runs='item': the runs of a condition are treated as repeated answers; run-to-run variance is not "
+             "in the interval")
+ONE_PRETRAIN = ("one pretrained base: the interval is conditional on it (pretraining-seed variation is not in "
+                "it)")
+NO_RUN_DF = "no IT condition has 2 runs: run-to-run variance is not estimable, no run-level interval"
+ONE_RUN_READING = ("one run per condition: run-to-run variance is not estimable and there are no items to "
+                   "resample: no interval")
+ONE_SEED = "one fine-tuning seed per run: the base's seed noise is not in the interval"
+RUN_MODES = ("auto", "item", "run")
+
+
+def _runs_of(df: pd.DataFrame, base: str) -> pd.DataFrame:
+    """One row per run (= model): `model, condition, pretrain_seed, tuned`, in condition order. Without a
+    `pretrain_seed` column every run is of pretrain seed 0."""
+    code, models = pd.factorize(df["model"])
+    first = np.unique(code, return_index=True)[1]
+    cols = {"model": np.asarray(models, dtype=object)}
+    for c in ("condition", "pretrain_seed"):
+        if c not in df:
+            cols[c] = np.zeros(len(models), int)
+            continue
+        v = df[c].to_numpy()
+        if (v != v[first][code]).any():
+            bad = models[int(code[np.flatnonzero(v != v[first][code])[0]])]
+            raise ValueError(f"model {bad!r} has several conditions or pretrain seeds: a model is one run")
+        cols[c] = v[first]
+    runs = pd.DataFrame(cols)
+    runs = runs.assign(tuned=runs["condition"] != base, _c=as_conditions(runs["condition"], base))
+    return runs.sort_values(["_c", "pretrain_seed", "model"]).drop(columns="_c").reset_index(drop=True)
+
+
+def _use_runs(df: pd.DataFrame, base: str, runs: str) -> bool:
+    """Run-level analysis? 'auto': when any IT condition of `df` (one size) has >= 2 runs (models)."""
+    if runs not in RUN_MODES:
+        raise ValueError(f"runs: unknown mode {runs!r} ({', '.join(RUN_MODES)})")
+    if runs != "auto":
+        return runs == "run"
+    return bool((df.loc[df["condition"] != base].groupby("condition")["model"].nunique() >= 2).any())
+
+
+def _counts(df: pd.DataFrame) -> pd.DataFrame:
+    """Per condition: `rows` and `runs` (models)."""
+    cond, names = pd.factorize(df["condition"])
+    model, models = pd.factorize(df["model"])
+    pairs = np.unique(cond * len(models) + model) // max(len(models), 1)
+    return pd.DataFrame({"rows": np.bincount(cond, minlength=len(names)),
+                         "runs": np.bincount(pairs, minlength=len(names))}, index=names)
+
+
+def _n_runs(counts: pd.DataFrame, w: Mapping[str, float], base: str) -> int:
+    """Runs (models) per compared IT condition (`_counts`); the smallest when they differ (1 when only the
+    base is there)."""
+    n = [int(counts.at[c, "runs"]) for c in w if c != base]
+    return min(n) if n else 1
+
+
+def _item_counter(df: pd.DataFrame) -> Any:
+    """cols -> the number of distinct items (`task, subtask, item_id`) the conditions `cols` answered."""
+    items = df.groupby(["task", "subtask", "item_id"], sort=False).ngroup().to_numpy()
+    code, names = pd.factorize(df["condition"])
+    return lambda cols: int(np.unique(items[np.isin(code, [i for i, c in enumerate(names) if c in cols])]).size)
+
+
+def _item_note(note: str, replicated: bool, one_run: str) -> str:
+    """The note of a tested row of the item-level (old) analysis: why run variance is not in the interval."""
+    return note or (ITEM_ONLY if replicated else one_run)
+
+
+class _RunTest(NamedTuple):
+    est: float
+    lo: float
+    hi: float
+    p: float
+    df: float
+    note: str
+    se: float
+
+
+def _run_level(runs: pd.DataFrame, values: np.ndarray, weights: Mapping[str, float], alpha: float, base: str,
+               cov: np.ndarray | None = None, df_item: float = np.inf, satterthwaite: bool = True) -> _RunTest:
+    """A contrast with the run as the unit of replication (two-stage analysis, stage 2).
+
+    `values`: one number per run of `runs` (`_runs_of`), e.g. a run's logit accuracy. Each tuned run is
+    paired to the base of its pretrain seed (the base has no tuning noise, so it is a fixed offset, not a
+    run): OLS over tuned runs of `value - base value` on condition without intercept; the residual variance
+    is pooled over IT conditions with df = tuned runs - IT conditions. A contrast among IT conditions only
+    (no base weight) needs no base: with several pretrain seeds it is blocked on pretrain seed instead (df
+    one less per extra seed). `cov`: the item- (or seed-) sampling covariance of `values` across runs
+    (items are shared, so it is not diagonal). Its share in the residual (the runs' own sampling noise) is
+    already in the run variance; what the residual cannot see, the base's own noise and item-set effects
+    shared by the runs of a condition, is added: V = s2 |a|^2 + a'Ca - N |a|^2, N = tr(M C_y) / df the
+    item-noise part of the residual variance (M the residual projection), floored at max(s2 |a|^2, a'Ca).
+    t-interval with Satterthwaite df (run part: df, item part: `df_item`) or, `satterthwaite=False`, the
+    run df (containment)."""
+    tuned = runs["tuned"].to_numpy(bool)
+    cond, pre = runs["condition"].to_numpy(), runs["pretrain_seed"].to_numpy()
+    ti = np.flatnonzero(tuned)
+    its = [c for c in condition_order(cond[ti], base) if c != base]
+    X = (cond[ti][:, None] == np.array(its, dtype=object)[None, :]).astype(float)
+    L = np.array([weights.get(c, 0.0) for c in its])
+    T = np.zeros((len(ti), len(runs)))              # y = T @ values: tuned runs, minus their base if paired
+    T[np.arange(len(ti)), ti] = 1.0
+    pres = sorted(set(pre[ti]))
+    if abs(weights.get(base, 0.0)) > 0:
+        for j, p in enumerate(pre[ti]):
+            b = np.flatnonzero(~tuned & (pre == p))
+            if not len(b):
+                raise ValueError(f"pretrain seed {p}: tuned runs but no {base!r} model to pair them with")
+            T[j, b] -= 1.0 / len(b)
+    elif len(pres) > 1:
+        X = np.hstack([X, (pre[ti][:, None] == np.array(pres[1:])[None, :]).astype(float)])
+        L = np.concatenate([L, np.zeros(len(pres) - 1)])
+    y = T @ np.asarray(values, float)
+    note = ONE_PRETRAIN if len(pres) == 1 else ""
+    df_run = len(y) - np.linalg.matrix_rank(X)
+    if df_run < 1:
+        res = sm.OLS(y, X).fit() if len(y) else None
+        est = float(L @ res.params) if res is not None else np.nan
+        return _RunTest(est, np.nan, np.nan, np.nan, np.nan, NO_RUN_DF, np.nan)
+    res = sm.OLS(y, X).fit()
+    est = float(L @ res.params)
+    at = X @ res.normalized_cov_params @ L             # the contrast's weights on y (est = at @ y)
+    aa = float(at @ at)
+    v_run = float(res.scale) * aa
+    v = v_run
+    if cov is not None:
+        a = T.T @ at                                   # ... and on every run's value
+        q = float(a @ cov @ a)
+        M = np.eye(len(y)) - X @ res.normalized_cov_params @ X.T
+        noise = float(np.trace(M @ T @ cov @ T.T)) / df_run
+        v = max(v_run + q - noise * aa, v_run, q)
+    scale = max(1.0, float(np.abs(values).max())) if len(values) else 1.0
+    if np.sqrt(v) <= 1e-9 * scale:
+        flat = _flat(np.asarray(values)[np.abs(T).sum(axis=0) > 0])
+        e, lo, hi, p, why = _untested(est, scale, NO_VARIATION if flat else NO_VARIATION_WITHIN)
+        return _RunTest(e, lo, hi, p, float(df_run), why, np.nan)
+    v_item = v - v_run
+    df = v ** 2 / (v_run ** 2 / df_run + v_item ** 2 / df_item) if satterthwaite else float(df_run)
+    se = float(np.sqrt(v))
+    half = float(sps.t.ppf(1 - alpha / 2, df)) * se
+    p = float(2 * sps.t.sf(abs(est) / se, df))
+    return _RunTest(est, est - half, est + half, p, float(df), note, se)
+
+
+def _zs_run_values(df: pd.DataFrame, models: Sequence[str], tasks: Sequence[str]) -> tuple[np.ndarray, ...]:
+    """Stage 1 of the run-level zero-shot analysis. Per run: the empirical logit of its accuracy,
+    log((k + 0.5) / (n - k + 0.5)), and its accuracy, each the mean over task families of the per-family
+    value (task fixed effects, in a balanced design); and the item-sampling covariance of those values across
+    runs (items are shared by all runs): the cluster (over items) variance of the delta-method influence
+    g_r (y_ir - p_r) of each item on each run's value. Returns (logit, acc, cov_logit, cov_acc, df_items)."""
+    F = len(tasks)
+    vals, covs = np.zeros((2, len(models))), np.zeros((2, len(models), len(models)))
+    df_items = 0
+    for task in tasks:
+        sub = df[df["task"] == task]
+        Y = sub.pivot(index=["subtask", "item_id"], columns="model", values="correct").reindex(columns=models)
+        Y = Y.to_numpy(float)
+        ok = ~np.isnan(Y)
+        k, n, m = np.nansum(Y, axis=0), ok.sum(axis=0), len(Y)
+        if (n == 0).any():
+            raise ValueError(f"zero-shot items: model {models[int(np.argmin(n))]!r} answered no {task} item")
+        p = k / n
+        centred = np.where(ok, Y - p, 0.0)
+        for j, (value, g) in enumerate(((np.log((k + 0.5) / (n - k + 0.5)), 1 / (k + 0.5) + 1 / (n - k + 0.5)),
+                                        (p, 1 / n))):
+            Z = centred * g
+            vals[j] += value / F
+            if m > 1:
+                covs[j] += m / (m - 1) * (Z.T @ Z) / F ** 2
+        df_items += m - 1
+    return vals[0], vals[1], covs[0], covs[1], max(df_items, 1)
+
+
 def zero_shot_effects(items: pd.DataFrame, base: str = BASE, contrasts: Contrasts | None = None,
                       pooled: bool = False, subtask_effects: bool = False, alpha: float = 0.05,
-                      maxiter: int = 100) -> pd.DataFrame:
+                      maxiter: int = 100, runs: str = "auto") -> pd.DataFrame:
     """Condition effects on item-level zero-shot correctness (`ZERO_SHOT_ITEMS`), per size x task family,
-    or per size pooled over families with task fixed effects (`pooled=True`, `task` = 'pooled').
+    or per size pooled over families (`pooled=True`, `task` = 'pooled'). Contrasts default to each
+    condition minus `base`. Each row (`EFFECTS`) also has `odds_ratio`, `or_low`, `or_high` (exp of the
+    log-odds and its interval), `acc_diff`, `acc_low`, `acc_high` (the same contrast of accuracies, as
+    fractions), `n_runs` (runs per compared IT condition, the smallest), `df` and `note`.
 
-    Model: GEE `correct ~ condition [+ task | + subtask]`, binomial family, logit link, exchangeable
-    working correlation within an item (`task, subtask, item_id`), robust covariance, normal intervals.
-    The estimand is the population-averaged (marginal) log-odds ratio; with items that differ in
+    `runs`: 'item' = one model per condition (or the runs of a condition treated as repeated answers), 'run'
+    = the run-level analysis, 'auto' = 'run' when any IT condition of the size has >= 2 runs (models).
+
+    Item level (`runs='item'`): GEE `correct ~ condition [+ task | + subtask]`, binomial family, logit link,
+    exchangeable working correlation within an item (`task, subtask, item_id`), robust covariance, normal
+    intervals. The estimand is the population-averaged (marginal) log-odds ratio; with items that differ in
     difficulty it is smaller in magnitude than the conditional (item-specific) one of a mixed model.
-    Contrasts default to each condition minus `base`. Each row (`EFFECTS`) also has `odds_ratio`,
-    `or_low`, `or_high` (exp of the log-odds and its interval) and `acc_diff`, `acc_low`, `acc_high`:
-    the same contrast of accuracies (fractions), a paired t-interval over the items every contrasted
-    condition answered. Several models of one size x condition are treated as repeated answers of that
-    condition (model-to-model variance is then not in the interval)."""
+    `acc_*`: a paired t-interval over the items every contrasted condition answered. Run-to-run variance is
+    not in these intervals (the note says so): with a run effect of sd 0.25 logits and 3 runs per
+    condition, 45% of null datasets come out 'significant'.
+
+    Run level: two stages. (1) per run x task family the empirical logit of the run's accuracy (pooled: the
+    mean over families, i.e. task fixed effects; `subtask_effects` is not used) and its item-sampling
+    covariance across runs (`_zs_run_values`); (2) the contrast with the run as the unit (`_run_level`):
+    tuned runs paired to the base of their pretrain seed, OLS on condition, t-interval from the residual
+    variance between runs within conditions, plus the item-sampling variance the runs cannot show (the
+    base's own noise and item-set effects shared within a condition), a method-of-moments term rather than
+    the GEE's whole variance, which would count the tuned runs' item noise twice (conservative by ~7% in SE
+    in our simulations); Satterthwaite df. The estimand is the mean over runs of the run's marginal (over
+    items) log-odds, the GEE's scale. Why not a model with the runs inside: in simulations with 2-3 runs per
+    condition (benchmarks/calibration.py) a GEE clustered on runs (sandwich, one base cluster), a cluster
+    bootstrap over runs (variance short by (n-1)/n, a discrete distribution of n^n resamples) and
+    `BinomialBayesMixedGLM` with crossed item and run effects (variational posterior sd) all reject a true
+    null far above alpha; the two-stage t stays at or below it."""
     ZERO_SHOT_ITEMS.validate(items)
     if not items["correct"].isin([0, 1]).all():
         raise ValueError("zero-shot items: `correct` must be 0 or 1")
     rows = []
+    by_run = {size: _use_runs(d, base, runs) for size, d in items.groupby("size", sort=True)}
     keys = ["size"] if pooled else ["size", "task"]
     for key, df in items.groupby(keys, sort=True):
         key = key if isinstance(key, tuple) else (key,)
@@ -280,6 +516,10 @@ def zero_shot_effects(items: pd.DataFrame, base: str = BASE, contrasts: Contrast
         conds = condition_order(df["condition"], base)
         cons = dict(contrasts) if contrasts is not None else vs_base(conds, base)
         _check_contrasts(cons, set(conds))
+        replicated = bool((df.loc[df["condition"] != base].groupby("condition")["model"].nunique() >= 2).any())
+        if by_run[size]:
+            rows += _zero_shot_runs(df, size, task, cons, base, alpha)
+            continue
         df = df.sort_values(["task", "subtask", "item_id", "condition", "model"]).reset_index(drop=True)
         cluster = df.groupby(["task", "subtask", "item_id"], sort=False).ngroup().to_numpy()
         if subtask_effects:               # subtask fixed effects (nested in, so replacing, task's)
@@ -292,6 +532,7 @@ def zero_shot_effects(items: pd.DataFrame, base: str = BASE, contrasts: Contrast
             res = model.fit(maxiter=maxiter)
         acc = df.pivot_table(index=["task", "subtask", "item_id"], columns="condition", values="correct",
                              aggfunc="mean")
+        n_of, counts = _item_counter(df), _counts(df)
         for name, w in cons.items():
             cols = list(w)
             d = (acc[cols].dropna() * pd.Series(w)).sum(axis=1).to_numpy()
@@ -301,16 +542,39 @@ def zero_shot_effects(items: pd.DataFrame, base: str = BASE, contrasts: Contrast
             else:
                 est, lo, hi, p = _test(res, w, alpha, base)
             ad, alo, ahi = _paired_mean(d, alpha)
-            n_items = int(df.loc[df["condition"].isin(cols), ["task", "subtask", "item_id"]]
-                          .drop_duplicates().shape[0])
+            n_items = n_of(cols)
             rows.append({"size": size, "task": task, "comparison": name, "scale": "log_odds", "estimate": est,
                          "ci_low": lo, "ci_high": hi, "p": p, "n": n_items,
                          "method": "GEE binomial, exchangeable within item"
                          + (" + subtask FE" if subtask_effects else " + task FE" if pooled else ""),
                          "odds_ratio": np.exp(est), "or_low": np.exp(lo), "or_high": np.exp(hi),
-                         "acc_diff": ad, "acc_low": alo, "acc_high": ahi, "note": note})
+                         "acc_diff": ad, "acc_low": alo, "acc_high": ahi, "n_runs": _n_runs(counts, w, base),
+                         "df": np.nan, "note": _item_note(note, replicated, ONE_RUN_ITEMS)})
     return pd.DataFrame(rows, columns=[*EFFECTS.columns, "odds_ratio", "or_low", "or_high",
-                                       "acc_diff", "acc_low", "acc_high", "note"])
+                                       "acc_diff", "acc_low", "acc_high", "n_runs", "df", "note"])
+
+
+def _zero_shot_runs(df: pd.DataFrame, size: Any, task: str, cons: Contrasts, base: str,
+                    alpha: float) -> list[dict[str, Any]]:
+    """`zero_shot_effects` rows of the run-level analysis of one size (x task)."""
+    runs = _runs_of(df, base)
+    tasks = sorted(df["task"].unique())
+    logit, acc, c_logit, c_acc, df_items = _zs_run_values(df, list(runs["model"]), tasks)
+    rows = []
+    n_of, counts = _item_counter(df), _counts(df)
+    for name, w in cons.items():
+        t = _run_level(runs, logit, w, alpha, base, c_logit, df_items)
+        a = _run_level(runs, acc, w, alpha, base, c_acc, df_items)
+        n_items = n_of(list(w))
+        rows.append({"size": size, "task": task, "comparison": name, "scale": "log_odds", "estimate": t.est,
+                     "ci_low": t.lo, "ci_high": t.hi, "p": t.p, "n": n_items,
+                     "method": "run-level t (per-run logit accuracy"
+                     + (", mean over task families" if len(tasks) > 1 else "")
+                     + ", paired to base) + item variance, Satterthwaite df",
+                     "odds_ratio": np.exp(t.est), "or_low": np.exp(t.lo), "or_high": np.exp(t.hi),
+                     "acc_diff": a.est, "acc_low": a.lo, "acc_high": a.hi, "n_runs": _n_runs(counts, w, base),
+                     "df": t.df, "note": t.note})
+    return rows
 
 
 # ---------------------------------------------------------------------------------------- fine-tuning
@@ -341,26 +605,55 @@ def _boot_contrast(samples: list[np.ndarray], weights: list[float], n_boot: int,
 
 def finetune_effects(ft: pd.DataFrame, base: str = BASE, contrasts: Contrasts | None = None,
                      method: str = "ols", pooled: bool = True, pooled_cov: str = "HC3", alpha: float = 0.05,
-                     n_boot: int = 2000, seed: int = 0, paired: bool = False) -> pd.DataFrame:
+                     n_boot: int = 2000, seed: int = 0, paired: bool = False, runs: str = "auto",
+                     run_method: str = "mixedlm") -> pd.DataFrame:
     """Condition effects on fine-tuning results (`FINETUNE`), in metric points, per size x task (x
     selection) and, with `pooled`, per size pooled over tasks (`task` = 'pooled'; claim 1).
 
-    `method="ols"` (default, right for few seeds): per task `value ~ condition` by OLS; a contrast's interval
-    is a t-interval with the residual degrees of freedom (variance pooled across conditions). Pooled: OLS
-    `value ~ condition + task` (task fixed effects, `pooled_cov` covariance, t-intervals), whose residual
-    holds both seed noise and task-to-task variation of the effects, so the interval is wide when gains
-    are inconsistent across tasks. `method="bootstrap"`: seeds resampled within each condition (and task),
-    percentile intervals, bootstrap p; pooled is the equal-weight mean over tasks of the per-task contrast.
-    By default seeds of different conditions are independent runs. `paired=True` (OLS only) blocks on
-    the seed: a fine-tuning seed draws the same head and data order for every condition, so the model
-    gets a fixed effect per seed (per task x seed when pooled) and seed-to-seed variation shared by all
-    conditions leaves the residual; with every seed in every condition the estimates are unchanged.
-    Extra columns: `selection`, `metric` (one per task; 'mixed' when pooled), `df` (residual df, OLS)."""
+    `runs`: 'item' = the analysis of one model per condition below (several runs of a condition are then
+    treated as more seeds), 'run' = the run-level analysis, 'auto' = 'run' when any IT condition of the size
+    has >= 2 runs (models).
+
+    One model per condition. `method="ols"` (default, right for few seeds): per task `value ~ condition` by
+    OLS; a contrast's interval is a t-interval with the residual degrees of freedom (variance pooled across
+    conditions). Pooled: OLS `value ~ condition + task` (task fixed effects, `pooled_cov` covariance,
+    t-intervals), whose residual holds both seed noise and task-to-task variation of the effects, so the
+    interval is wide when gains are inconsistent across tasks. `method="bootstrap"`: seeds resampled within
+    each condition (and task), percentile intervals, bootstrap p; pooled is the equal-weight mean over tasks
+    of the per-task contrast. By default seeds of different conditions are independent runs. `paired=True`
+    (OLS only) blocks on the seed: a fine-tuning seed draws the same head and data order for every
+    condition, so the model gets a fixed effect per seed (per task x seed when pooled) and seed-to-seed
+    variation shared by all conditions leaves the residual; with every seed in every condition the
+    estimates are unchanged.
+
+    Run level (`run_method`): 'mixedlm' = `MixedLM` (REML), fixed effects for the base of each pretrain seed
+    x task and for each IT condition x task (effects relative to the base, so the base rows get no run
+    effect), a random effect per tuned run (fine-tuning seeds nested in it), pooled also a run x task
+    variance component; the pooled contrast is the mean over tasks of the per-task contrasts (tasks fixed).
+    'means' = the two-stage analysis of run means (`_run_level`): each run's mean over seeds (pooled: over
+    tasks too), tuned runs paired to their base, OLS t with the residual variance between runs, plus the
+    base's seed-noise variance from the pooled within-run seed variance. For balanced data with a positive
+    run variance the two give the same contrasts and standard errors (REML = ANOVA estimators); when REML
+    does not converge or puts a variance component at 0 (often, with 2 runs), the run means are used and
+    `method` says so. Intervals are t, not normal (few runs), with the Satterthwaite df of the run-means
+    variance (run part: tuned runs - IT conditions; base seed part: the within-run df). The containment df
+    (tuned runs - IT conditions) alone is conservative when the base's seed noise is a large share of the
+    variance: in our simulations (2 runs, 2 seeds) it rejected a true `IT - base` in 1.8% of 1,000
+    datasets, Satterthwaite in 5.2%. `paired` is not used at run level: seed offsets shared by every run
+    cancel from run means (they only inflate the base's seed term). `method` must be 'ols' there.
+    Extra columns: `selection`, `metric` (one per task; 'mixed' when pooled), `df` (residual df), `n_runs`,
+    `note`."""
     FINETUNE.validate(ft)
     if method not in ("ols", "bootstrap"):
         raise ValueError(f"finetune_effects: unknown method {method!r} (ols, bootstrap)")
     if paired and method != "ols":
         raise ValueError("finetune_effects: paired=True needs method='ols' (seed fixed effects)")
+    if run_method not in ("mixedlm", "means"):
+        raise ValueError(f"finetune_effects: unknown run_method {run_method!r} (mixedlm, means)")
+    by_run = {size: _use_runs(d, base, runs) for size, d in ft.groupby("size", sort=True)}
+    if method != "ols" and any(by_run.values()):
+        raise ValueError("finetune_effects: the run-level analysis (replicated runs) needs method='ols'; "
+                         "runs='item' for the bootstrap over seeds")
     blocks = []
     if paired:
         ft = ft.assign(block=ft["task"].astype(str) + ":" + ft["seed"].astype(str))
@@ -388,6 +681,10 @@ def finetune_effects(ft: pd.DataFrame, base: str = BASE, contrasts: Contrasts | 
         conds = condition_order(dsz["condition"], base)
         cons = dict(contrasts) if contrasts is not None else vs_base(conds, base)
         _check_contrasts(cons, set(conds))
+        if by_run[size]:
+            rows += _finetune_runs(dsz, size, selection, cons, base, alpha, pooled, run_method, paired)
+            continue
+        rep = bool((dsz.loc[dsz["condition"] != base].groupby("condition")["model"].nunique() >= 2).any())
         for task, df in dsz.groupby("task", sort=True):
             df = df.sort_values(["condition", "model", "seed"]).reset_index(drop=True)
             tconds = condition_order(df["condition"], base)
@@ -395,14 +692,14 @@ def finetune_effects(ft: pd.DataFrame, base: str = BASE, contrasts: Contrasts | 
             metric = ",".join(sorted(df["metric"].unique()))
             if method == "ols":
                 for name, est, lo, hi, p, note, dfr in fit(df, tcons, blocks, "nonrobust"):
-                    rows.append(_ft_row(size, task, name, est, lo, hi, p, note, df, tcons[name],
-                                        f"OLS per task{how}, t-interval", selection, metric, dfr))
+                    rows.append(_ft_row(size, task, name, est, lo, hi, p, _item_note(note, rep, ONE_RUN), df,
+                                        tcons[name], f"OLS per task{how}, t-interval", selection, metric, dfr, base))
             else:
                 for name, w in tcons.items():
                     samples = [df.loc[df["condition"] == c, "value"].to_numpy(float) for c in w]
                     est, lo, hi, p, note = _boot_contrast(samples, list(w.values()), n_boot, seed, alpha)
-                    rows.append(_ft_row(size, task, name, est, lo, hi, p, note, df, w, "bootstrap over seeds",
-                                        selection, metric, np.nan))
+                    rows.append(_ft_row(size, task, name, est, lo, hi, p, _item_note(note, rep, ONE_RUN), df, w,
+                                        "bootstrap over seeds", selection, metric, np.nan, base))
         if not pooled:
             continue
         tasks = sorted(dsz["task"].unique())
@@ -412,8 +709,9 @@ def finetune_effects(ft: pd.DataFrame, base: str = BASE, contrasts: Contrasts | 
         if method == "ols":
             # task x seed blocks nest the task fixed effects
             for name, est, lo, hi, p, note, dfr in fit(df, full, blocks or ["task"], pooled_cov):
-                rows.append(_ft_row(size, "pooled", name, est, lo, hi, p, note, df, full[name],
-                                    f"OLS + task FE{how} ({pooled_cov}), t-interval", selection, "mixed", dfr))
+                rows.append(_ft_row(size, "pooled", name, est, lo, hi, p, _item_note(note, rep, ONE_RUN), df,
+                                    full[name], f"OLS + task FE{how} ({pooled_cov}), t-interval", selection,
+                                    "mixed", dfr, base))
         else:
             for name, w in full.items():
                 samples, weights = [], []
@@ -422,18 +720,131 @@ def finetune_effects(ft: pd.DataFrame, base: str = BASE, contrasts: Contrasts | 
                         samples.append(df.loc[(df["task"] == t) & (df["condition"] == c), "value"].to_numpy(float))
                         weights.append(wc / len(tasks))
                 est, lo, hi, p, note = _boot_contrast(samples, weights, n_boot, seed, alpha)
-                rows.append(_ft_row(size, "pooled", name, est, lo, hi, p, note, df, w,
-                                    "bootstrap over seeds, mean over tasks", selection, "mixed", np.nan))
-    return pd.DataFrame(rows, columns=[*EFFECTS.columns, "selection", "metric", "df", "note"])
+                rows.append(_ft_row(size, "pooled", name, est, lo, hi, p, _item_note(note, rep, ONE_RUN), df, w,
+                                    "bootstrap over seeds, mean over tasks", selection, "mixed", np.nan, base))
+    return pd.DataFrame(rows, columns=[*EFFECTS.columns, "selection", "metric", "df", "n_runs", "note"])
 
 
 def _ft_row(size: Any, task: str, name: str, est: float, lo: float, hi: float, p: float, note: str,
             df: pd.DataFrame, w: Mapping[str, float], method: str, selection: Any, metric: str,
-            dfr: float) -> dict[str, Any]:
-    n = int(df["condition"].isin(list(w)).sum())
+            dfr: float, base: str = BASE) -> dict[str, Any]:
+    counts = df if list(df.columns) == ["rows", "runs"] else _counts(df)     # `_counts`, or the rows to count
+    n = int(sum(counts.at[c, "rows"] for c in w))
     return {"size": size, "task": task, "comparison": name, "scale": "points", "estimate": est, "ci_low": lo,
             "ci_high": hi, "p": p, "n": n, "method": method, "selection": selection, "metric": metric, "df": dfr,
-            "note": note}
+            "n_runs": _n_runs(counts, w, base), "note": note}
+
+
+def _ft_run_values(cell: pd.DataFrame, runs: pd.DataFrame, tasks: Sequence[str]) -> tuple[np.ndarray, Any, float]:
+    """Stage 1 of the run means, from `cell` (per task x model: mean, count, var of the seeds): per run the
+    mean over tasks of its mean over seeds; the seed-sampling covariance of those means (diagonal: seeds are
+    drawn anew per run; per task the within-run seed variance pooled over all runs, base included), and its
+    df (None, 0 with one seed per run)."""
+    models = list(runs["model"])
+    values, var, dfs = np.zeros(len(models)), np.zeros(len(models)), 0
+    for t in tasks:
+        c = cell.loc[t].reindex(models)
+        k = c["count"].to_numpy(float)
+        d = int((k - 1).sum())
+        s2 = float(((k - 1) * c["var"].fillna(0.0)).sum() / d) if d else np.nan
+        values += c["mean"].to_numpy(float) / len(tasks)
+        var += s2 / k / len(tasks) ** 2
+        dfs += d
+    return values, (np.diag(var) if dfs else None), float(dfs)
+
+
+def _ft_mixedlm(df: pd.DataFrame, runs: pd.DataFrame, tasks: Sequence[str], base: str) -> Any:
+    """REML fit of the run-level mixed model (see `finetune_effects`), or a string saying why not. Returns
+    (result, column index of each (IT condition, task) effect)."""
+    d = df.drop(columns=[c for c in ("pretrain_seed", "tuned") if c in df]).merge(
+        runs[["model", "pretrain_seed", "tuned"]], on="model").sort_values(["model", "task"], kind="stable")
+    its = [c for c in runs["condition"].unique() if c != base]
+    cols, index = [], {}
+    for p in sorted(runs["pretrain_seed"].unique()):
+        for t in tasks:
+            cols.append(((d["pretrain_seed"] == p) & (d["task"] == t)).to_numpy(float))
+    for c in its:
+        for t in tasks:
+            index[(c, t)] = len(cols)
+            cols.append(((d["condition"] == c) & (d["task"] == t)).to_numpy(float))
+    X = np.column_stack(cols)
+    groups = d["model"].to_numpy()
+    tuned = d["tuned"].to_numpy(float)
+    vc = None
+    if len(tasks) > 1:
+        labels = sorted(set(groups))
+        mats = [((d.loc[groups == g, "task"].to_numpy()[:, None] == np.array(tasks)[None, :])
+                 * tuned[groups == g][:, None]).astype(float) for g in labels]
+        vc = VCSpec(["run x task"], [[[f"{g}:{t}" for t in tasks] for g in labels]], [mats])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            res = sm.MixedLM(d["value"].to_numpy(float), X, groups, exog_re=tuned[:, None], exog_vc=vc).fit(reml=True)
+        except (ConvergenceWarning, np.linalg.LinAlgError, ValueError) as e:
+            return f"MixedLM failed ({type(e).__name__})"
+    comps = [float(np.asarray(res.cov_re).ravel()[0]), *np.atleast_1d(res.vcomp)]
+    if not res.converged:
+        return "MixedLM did not converge"
+    if min(comps) <= 1e-4 * float(res.scale):
+        return "MixedLM singular (a variance component at 0)"
+    return res, index
+
+
+def _finetune_runs(dsz: pd.DataFrame, size: Any, selection: Any, cons: Contrasts, base: str, alpha: float,
+                   pooled: bool, run_method: str, paired: bool, satterthwaite: bool = True) -> list[dict[str, Any]]:
+    """`finetune_effects` rows of the run-level analysis of one size x selection."""
+    cell = dsz.groupby(["task", "model"])["value"].agg(["mean", "count", "var"])
+    all_runs = _runs_of(dsz, base)
+    tasks = sorted(dsz["task"].unique())
+    has = {t: set(cell.loc[t].index) for t in tasks}
+    conds_of = {t: set(all_runs.loc[all_runs["model"].isin(has[t]), "condition"]) for t in tasks}
+    metric = dsz.groupby("task")["metric"].agg(lambda m: ",".join(sorted(m.unique())))
+    units = [(t, {k: w for k, w in cons.items() if set(w) <= conds_of[t]}, [t], metric[t]) for t in tasks]
+    if pooled:
+        units.append(("pooled", {k: w for k, w in cons.items() if all(set(w) <= conds_of[t] for t in tasks)},
+                      tasks, "mixed"))
+    unpaired = ", seed pairing not used" if paired else ""
+    rows = []
+    for task, tcons, ttasks, metric in units:
+        models = set.intersection(*(has[t] for t in ttasks))
+        left = sorted(set.union(*(has[t] for t in ttasks)) - models)
+        dropped = f"runs without every task left out: {', '.join(left)}" if left else ""
+        runs = all_runs[all_runs["model"].isin(models)].reset_index(drop=True)
+        k = cell.loc[ttasks, "count"].groupby(level="model").sum().loc[list(runs["model"])].to_numpy()
+        counts = pd.DataFrame({"rows": k, "runs": 1}, index=runs["condition"]).groupby(level=0).sum()
+        values, cov, df_seed = _ft_run_values(cell, runs, ttasks)
+        if run_method == "mixedlm":
+            df = dsz[dsz["task"].isin(ttasks) & dsz["model"].isin(models)]
+            mixed = _ft_mixedlm(df, runs, ttasks, base)
+        else:
+            mixed = "run means"
+        for name, w in tcons.items():
+            t = _run_level(runs, values, w, alpha, base, cov, df_seed, satterthwaite=satterthwaite)
+            est, lo, hi, p, dfr, note = t.est, t.lo, t.hi, t.p, t.df, t.note
+            if isinstance(mixed, tuple) and not np.isnan(t.se):
+                res, index = mixed
+                L = np.zeros(len(res.fe_params))
+                for c, wc in w.items():
+                    for tk in ttasks:
+                        if c != base:
+                            L[index[(c, tk)]] = wc / len(ttasks)
+                est = float(L @ res.fe_params)
+                se = float(np.sqrt(L @ np.asarray(res.cov_params())[:len(L), :len(L)] @ L))
+                dfr = t.df
+                half = float(sps.t.ppf(1 - alpha / 2, dfr)) * se
+                lo, hi, p = est - half, est + half, float(2 * sps.t.sf(abs(est) / se, dfr))
+                how = "MixedLM (REML): run effect" + (" + run x task, task FE" if len(ttasks) > 1 else "") \
+                      + ", t (Satterthwaite df of the run means)"
+            else:
+                fallback = "" if run_method == "means" or np.isnan(t.se) else f" ({mixed}: run means used)"
+                how = ("run means" + (" over tasks" if len(ttasks) > 1 else "") + ": run-level t (paired to base)"
+                       " + base seed variance, Satterthwaite df" + fallback)
+            if cov is None and not np.isnan(t.se):
+                note = "; ".join(filter(None, [note, ONE_SEED]))
+            rows.append(_ft_row(size, task, name, est, lo, hi, p, "; ".join(filter(None, [note, dropped])),
+                                counts, w, how + unpaired, selection, metric, dfr, base))
+    return rows
 
 
 # ---------------------------------------------------------------------------------------- correlation
@@ -459,15 +870,25 @@ def _spearman(score: np.ndarray, target: np.ndarray, axis: int = -1) -> np.ndarr
 
 def correlation_bootstrap(items: pd.DataFrame, n_boot: int = 2000, seed: int = 0, base: str = BASE,
                           contrasts: Contrasts | None = None, alpha: float = 0.05,
-                          method: str = "percentile") -> CorrelationBootstrap:
+                          method: str = "percentile", runs: str = "auto") -> CorrelationBootstrap:
     """Spearman rho between `score` and `target` per model (`CORRELATION_ITEMS`), per size x task, with a
     bootstrap over items (`scipy.stats.bootstrap`, `method` percentile or BCa), and contrasts of the
     conditions' rho (default: each condition minus `base`), paired over items: every replicate resamples
     the same items for every model. A condition's rho is the mean over its models. Items are those every
-    model of the size x task answered. The p-value of a contrast is the two-sided bootstrap p (twice the
-    smaller share of replicates beyond 0). Deterministic given `seed` (the same generator seed per group)."""
+    model of the size x task answered. Deterministic given `seed` (the same generator seed per group).
+
+    `runs` ('auto' | 'item' | 'run'; 'auto' = 'run' when an IT condition of the size has >= 2 runs) decides
+    the contrasts' intervals. Item level: the bootstrap's interval, and the two-sided bootstrap p (twice the
+    smaller share of replicates beyond 0); run-to-run variance is not in it. Run level: the run's rho is the
+    unit (`_run_level`): tuned runs paired to their base, t from the residual variance between runs within
+    conditions, plus the item variance the runs cannot show, from the covariance of the models' rho over the
+    same paired bootstrap replicates; Satterthwaite df. A bootstrap over runs and items together is not
+    used: with 2-3 runs per condition resampling runs shrinks their variance by (n-1)/n and has only n^n
+    distinct draws, and in our simulations (benchmarks/calibration.py) it rejects a true null too often.
+    `effects` has the `EFFECTS` columns and `n_runs`, `df`, `note`."""
     CORRELATION_ITEMS.validate(items)
     rho_rows, eff_rows = [], []
+    by_run = {size: _use_runs(d, base, runs) for size, d in items.groupby("size", sort=True)}
     for (size, task), df in items.groupby(["size", "task"], sort=True):
         conds = condition_order(df["condition"], base)
         cons = dict(contrasts) if contrasts is not None else vs_base(conds, base)
@@ -500,7 +921,20 @@ def correlation_bootstrap(items: pd.DataFrame, n_boot: int = 2000, seed: int = 0
         for j, (m, c) in enumerate(models.itertuples(index=False)):
             rho_rows.append({"size": size, "task": task, "model": m, "condition": c, "rho": est[j],
                              "ci_low": lo[j], "ci_high": hi[j], "n": n})
-        for i, name in enumerate(cons):
+        counts = _counts(df)
+        replicated = bool((counts.drop(index=base, errors="ignore")["runs"] >= 2).any())
+        if by_run[size]:
+            runs_ = _runs_of(df, base).set_index("model").loc[list(models["model"])].reset_index()
+            cov = np.cov(dist[:k])
+        for i, (name, w) in enumerate(cons.items()):
+            if by_run[size]:
+                t = _run_level(runs_, est[:k], w, alpha, base, cov, n - 1)
+                eff_rows.append({"size": size, "task": task, "comparison": name, "scale": "rho",
+                                 "estimate": t.est, "ci_low": t.lo, "ci_high": t.hi, "p": t.p, "n": n,
+                                 "method": f"run-level t (per-run rho, paired to base) + item variance (paired "
+                                           f"bootstrap, {n_boot}), Satterthwaite df",
+                                 "n_runs": _n_runs(counts, w, base), "df": t.df, "note": t.note})
+                continue
             d = dist[k + i]
             e, elo, ehi = est[k + i], lo[k + i], hi[k + i]
             p, note = min(1.0, 2 * min(np.mean(d <= 0), np.mean(d >= 0))), ""
@@ -508,21 +942,46 @@ def correlation_bootstrap(items: pd.DataFrame, n_boot: int = 2000, seed: int = 0
                 e, elo, ehi, p, note = _untested(e, 1.0, NO_VARIATION)
             eff_rows.append({"size": size, "task": task, "comparison": name, "scale": "rho",
                              "estimate": e, "ci_low": elo, "ci_high": ehi, "p": float(p),
-                             "n": n, "method": f"bootstrap over items ({method}, {n_boot})", "note": note})
+                             "n": n, "method": f"bootstrap over items ({method}, {n_boot})",
+                             "n_runs": _n_runs(counts, w, base), "df": np.nan,
+                             "note": _item_note(note, replicated, ONE_RUN_ITEMS)})
     return CorrelationBootstrap(
         pd.DataFrame(rho_rows, columns=["size", "task", "model", "condition", "rho", "ci_low", "ci_high", "n"]),
-        pd.DataFrame(eff_rows, columns=[*EFFECTS.columns, "note"]))
+        pd.DataFrame(eff_rows, columns=[*EFFECTS.columns, "n_runs", "df", "note"]))
 
 
-def reading_differences(deltas: pd.DataFrame, base: str = BASE) -> pd.DataFrame:
-    """Descriptive only (an aggregate table has no items to resample): each condition's ΔR² minus the
-    base's, per size x task x measure (mean over models of a condition). Columns `size, task, measure,
-    condition, delta_r2, base_delta_r2, difference`."""
+def reading_differences(deltas: pd.DataFrame, base: str = BASE, runs: str = "auto",
+                        alpha: float = 0.05) -> pd.DataFrame:
+    """Each condition's ΔR² minus the base's, per size x task x measure (mean over models of a condition).
+    Columns `size, task, measure, condition, delta_r2, base_delta_r2, difference`, and `n_runs`, `sd` (the
+    run spread: models of the condition and their SD), `ci_low, ci_high, p, df, note`.
+
+    An aggregate table has no items to resample, so with one run per condition the differences are
+    descriptive (no interval). With >= 2 runs in an IT condition ('auto'; or `runs='run'`), the difference
+    gets a run-level t-interval (`_run_level`: tuned runs paired to the base of their pretrain seed,
+    residual variance between runs within conditions); it covers run-to-run variation only."""
     READING_DELTAS.validate(deltas)
-    m = deltas.groupby(["size", "task", "measure", "condition"], as_index=False)["delta_r2"].mean()
-    b = m[m["condition"] == base].rename(columns={"delta_r2": "base_delta_r2"}).drop(columns="condition")
+    m = deltas.groupby(["size", "task", "measure", "condition"], as_index=False).agg(
+        delta_r2=("delta_r2", "mean"), n_runs=("model", "nunique"), sd=("delta_r2", "std"))
+    b = m[m["condition"] == base][["size", "task", "measure", "delta_r2"]].rename(
+        columns={"delta_r2": "base_delta_r2"})
     out = m[m["condition"] != base].merge(b, on=["size", "task", "measure"], how="inner")
     out["difference"] = out["delta_r2"] - out["base_delta_r2"]
+    out = out[["size", "task", "measure", "condition", "delta_r2", "base_delta_r2", "difference", "n_runs", "sd"]]
+    by_run = {size: _use_runs(d, base, runs) for size, d in deltas.groupby("size", sort=True)}
+    tests = []
+    for r in out.itertuples(index=False):
+        if not by_run[r.size]:
+            tests.append((r.difference, np.nan, np.nan, np.nan, np.nan, ONE_RUN_READING))
+            continue
+        df = deltas[(deltas["size"] == r.size) & (deltas["task"] == r.task) & (deltas["measure"] == r.measure)]
+        rl = _runs_of(df, base)
+        values = df.groupby("model")["delta_r2"].mean().loc[list(rl["model"])].to_numpy(float)
+        t = _run_level(rl, values, {r.condition: 1.0, base: -1.0}, alpha, base)
+        note = "; ".join(filter(None, [t.note, "run-to-run variation only (no items in the ΔR² table)"]))
+        tests.append((t.est, t.lo, t.hi, t.p, t.df, t.note if np.isnan(t.p) else note))
+    cols = ["difference", "ci_low", "ci_high", "p", "df", "note"]
+    out[cols] = pd.DataFrame(tests, index=out.index, columns=cols)
     return out.reset_index(drop=True)
 
 
@@ -604,7 +1063,7 @@ def decision_rule(alpha: float, ft_margin: float, zs_margin: float, rho_margin: 
 def claims_table(finetune: pd.DataFrame | None = None, zero_shot: pd.DataFrame | None = None,
                  correlation: pd.DataFrame | None = None, base: str = BASE, alpha: float = 0.05,
                  ft_margin: float = 0.5, zs_margin: float = 0.1, rho_margin: float = 0.05,
-                 n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+                 n_boot: int = 2000, seed: int = 0, runs: str = "auto") -> pd.DataFrame:
     """One row per size x question (`CLAIMS`), from whichever tables are given:
     - `ft_it` (claim 1, expected > 0): fine-tuning, mean of all IT conditions minus base, pooled over tasks
       (OLS + task fixed effects, points);
@@ -619,19 +1078,26 @@ def claims_table(finetune: pd.DataFrame | None = None, zero_shot: pd.DataFrame |
     below `alpha` and the estimate is positive, 'not supported' when the 95% interval excludes a gain as
     large as the margin, otherwise 'inconclusive'; claimed absence of transfer is 'supported' when the
     interval excludes a gain as large as the margin, 'not supported' when there is a significant positive
-    effect, otherwise 'inconclusive'."""
+    effect, otherwise 'inconclusive'. `runs` goes to each analysis: with replicated runs ('auto': an IT
+    condition of the size has >= 2 models) every row uses the run-level interval (run as the unit, item or
+    seed variance added), and `n_runs` says how many runs; with one run per condition the rows are those of
+    before and their note says the interval does not cover run-to-run variance."""
     rows: list[dict[str, Any]] = []
     seq_ok = lambda conds: set(SEQUENTIAL) | {MERGED} <= set(conds)  # noqa: E731
 
     def add(size: Any, claim: str, hypothesis: str, evidence: str, r: pd.Series, expected: str, margin: float):
+        n_runs = int(r["n_runs"])
+        if str(r["method"]).startswith(("run", "MixedLM")):
+            evidence += f", {n_runs} runs per condition (run-level)"
         rows.append({"size": size, "claim": claim, "hypothesis": hypothesis, "evidence": evidence,
                      "scale": r["scale"], "estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-                     "p": r["p"], "expected": expected, "margin": margin, "note": r.get("note", "") or ""})
+                     "p": r["p"], "expected": expected, "margin": margin, "n_runs": n_runs,
+                     "note": r.get("note", "") or ""})
 
     if finetune is not None:
         for size, df in finetune.groupby("size", sort=True):
             cons = {**it_vs_base(df["condition"], base), **(SEQ_VS_MERGED if seq_ok(df["condition"]) else {})}
-            eff = finetune_effects(df, base=base, contrasts=cons, alpha=alpha)
+            eff = finetune_effects(df, base=base, contrasts=cons, alpha=alpha, runs=runs)
             for _, r in eff[eff["task"] == "pooled"].iterrows():
                 it = r["comparison"] == IT_VS_BASE
                 sel = f", selection {r['selection']}" if df["selection"].nunique() > 1 else ""
@@ -642,7 +1108,7 @@ def claims_table(finetune: pd.DataFrame | None = None, zero_shot: pd.DataFrame |
     if zero_shot is not None:
         for size, df in zero_shot.groupby("size", sort=True):
             cons = {**it_vs_base(df["condition"], base), **(SEQ_VS_MERGED if seq_ok(df["condition"]) else {})}
-            eff = zero_shot_effects(df, base=base, contrasts=cons, pooled=True, alpha=alpha)
+            eff = zero_shot_effects(df, base=base, contrasts=cons, pooled=True, alpha=alpha, runs=runs)
             for _, r in eff.iterrows():
                 it = r["comparison"] == IT_VS_BASE
                 add(size, "zs_it" if it else "zs_seq",
@@ -651,7 +1117,7 @@ def claims_table(finetune: pd.DataFrame | None = None, zero_shot: pd.DataFrame |
                     r, "~ 0", zs_margin)
     if correlation is not None:
         for size, df in correlation.groupby("size", sort=True):
-            eff = correlation_bootstrap(df, n_boot=n_boot, seed=seed, base=base,
+            eff = correlation_bootstrap(df, n_boot=n_boot, seed=seed, base=base, runs=runs,
                                         contrasts=it_vs_base(df["condition"], base), alpha=alpha).effects
             for _, r in eff.iterrows():
                 add(size, f"corr_it:{r['task']}", HYPOTHESES["corr_it"].format(task=r["task"]),

@@ -2,9 +2,12 @@
 
 Layout under the run folder:
 
-    01_pretrain/<size>/                    train_log.jsonl, ckpt.pt, chck_<N>M/, final/ (HF folder)
-    02_instruction_tuning/<size>-<curriculum>/   the same for each tuned condition
-    models.json                            the study's models: name, size, condition, HF folder
+    01_pretrain/<size>-p<P>/               train_log.jsonl, ckpt.pt, chck_<N>M/, final/ (HF folder)
+    02_instruction_tuning/<size>-<curriculum>-p<P>-s<S>/   the same for each tuned run
+    models.json                            the study's models: name, size, condition, seeds, HF folder
+
+P is the pretraining seed (`pretrain.seeds`), S the tuning seed (`tuning.seeds`): every curriculum is tuned
+once per S from each pretrained base, and that base is the control of its own tuned runs.
 
 A run folder carries `run_key.json`, the hash of everything its result depends on (data-stage
 outputs, model and training params, the base model for tuning). A rerun with the same key resumes
@@ -26,7 +29,7 @@ from .datastage import load_curriculum, load_it_sets, stage_dir as data_dir
 from .instruct import curriculum_examples, encode_pair
 from .modeling import count_parameters
 from .records import atomic_write_json
-from .results import BASE, model_name, pretrain_dir, tuning_dir
+from .results import BASE, pretrain_dir, training_runs, tuning_dir
 from .runtime import load_causal_lm
 from . import launch
 from .train import TrainState, instruction_tune, pretrain, reply_token_loss
@@ -58,18 +61,30 @@ def model_config(cfg: StudyConfig, size: str, vocab_size: int) -> ModelConfig:
     return ModelConfig.for_size(size, cfg.pretrain.model, vocab_size)
 
 
-def run_pretraining(cfg: StudyConfig, size: str, stop_at_step: int | None = None):
-    """Pretrain one size on the data stage's shards (resuming where a previous run stopped)."""
+def run_pretraining(cfg: StudyConfig, size: str, pretrain_seed: int, stop_at_step: int | None = None):
+    """Pretrain one size with one seed on the data stage's shards (resuming where a previous run stopped)."""
     shards = data_dir(cfg) / "shards"
     tok = load_tokenizer(data_dir(cfg) / "tokenizer")
     mcfg = model_config(cfg, size, len(tok))
-    tcfg = cfg.pretrain.train
-    out = pretrain_dir(cfg, size)
+    tcfg = cfg.pretrain.train_for(pretrain_seed)
+    out = pretrain_dir(cfg, size, pretrain_seed)
     _prepare(out, {"data": _hash_files(shards / "meta.json", data_dir(cfg) / "tokenizer" / "tokenizer.json"),
                    "model": mcfg.model_dump(mode="json"), "train": tcfg.model_dump(mode="json")})
     if launch.distributed(cfg):
-        return _state(launch.spawn(cfg, ["pretrain", "--size", size], out))
+        return _state(launch.spawn(cfg, ["pretrain", "--size", size, "--pretrain-seed", str(pretrain_seed)], out))
     return pretrain(shards, mcfg, tcfg, out, tokenizer=tok, stop_at_step=stop_at_step)
+
+
+def pretrain_all(cfg: StudyConfig) -> dict[str, TrainState]:
+    """Every pretraining run of the design (size x pretraining seed), by model name."""
+    return {r["model"]: run_pretraining(cfg, r["size"], r["pretrain_seed"])
+            for r in training_runs(cfg) if r["condition"] == BASE}
+
+
+def tune_all(cfg: StudyConfig) -> dict[str, TrainState]:
+    """Every tuning run of the design (size x pretraining seed x curriculum x tuning seed), by model name."""
+    return {r["model"]: run_tuning(cfg, r["size"], r["condition"], r["pretrain_seed"], r["tune_seed"])
+            for r in training_runs(cfg) if r["condition"] != BASE}
 
 
 def _state(d: dict) -> TrainState:
@@ -88,9 +103,11 @@ def heldout_examples(cfg: StudyConfig, tok) -> dict[str, list]:
     return out
 
 
-def run_tuning(cfg: StudyConfig, size: str, curriculum: str, stop_at_step: int | None = None):
-    """Tune the pretrained `size` model on one curriculum (its phases in order)."""
-    base = pretrain_dir(cfg, size) / "final"
+def run_tuning(cfg: StudyConfig, size: str, curriculum: str, pretrain_seed: int, tune_seed: int,
+               stop_at_step: int | None = None):
+    """Tune the pretrained `size` model of `pretrain_seed` on one curriculum (its phases in order), with
+    `tune_seed` for the IT data order and dropout."""
+    base = pretrain_dir(cfg, size, pretrain_seed) / "final"
     if not (base / "config.json").exists():
         raise FileNotFoundError(f"{base}: no pretrained model; run 01_pretrain first")
     tok = load_tokenizer(base)
@@ -99,14 +116,15 @@ def run_tuning(cfg: StudyConfig, size: str, curriculum: str, stop_at_step: int |
     phases = curriculum_examples(manifest, sets, tok)
     val = [ex for exs in heldout_examples(cfg, tok).values() for ex in exs] or None
     t = cfg.tuning
-    tcfg = t.train
-    out = tuning_dir(cfg, size, curriculum)
+    tcfg = t.train_for(tune_seed)
+    out = tuning_dir(cfg, size, curriculum, pretrain_seed, tune_seed)
     manifest_hash = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()
     _prepare(out, {"base": _hash_files(base / "model.safetensors"), "manifest": manifest_hash,
                    "train": tcfg.model_dump(mode="json"), "reply_only_loss": t.reply_only_loss, "max_length": t.max_length,
                    "group_by_length": t.group_by_length})
     if launch.distributed(cfg):
-        return _state(launch.spawn(cfg, ["tune", "--size", size, "--curriculum", curriculum], out))
+        return _state(launch.spawn(cfg, ["tune", "--size", size, "--curriculum", curriculum,
+                                         "--pretrain-seed", str(pretrain_seed), "--tune-seed", str(tune_seed)], out))
     return instruction_tune(base, phases, tcfg, out, tokenizer=tok, reply_only_loss=t.reply_only_loss,
                             phase_names=[p["name"] for p in manifest["phases"]], val_examples=val,
                             max_length=t.max_length, group_by_length=t.group_by_length,
@@ -114,14 +132,11 @@ def run_tuning(cfg: StudyConfig, size: str, curriculum: str, stop_at_step: int |
 
 
 def models(cfg: StudyConfig) -> pd.DataFrame:
-    """Every model of the study that exists: base per size, then each tuned condition."""
-    rows = []
-    for size in cfg.pretrain.sizes:
-        candidates = [(BASE, pretrain_dir(cfg, size) / "final")]
-        candidates += [(c, tuning_dir(cfg, size, c) / "final") for c in cfg.tuning.curricula]
-        rows += [{"model": model_name(size, cond), "size": size, "condition": cond, "path": str(path)}
-                 for cond, path in candidates if (path / "config.json").exists()]
-    return pd.DataFrame(rows, columns=["model", "size", "condition", "path"])
+    """Every model of the study that exists (`results.REGISTRY_COLUMNS`): per size and pretraining seed the
+    base, then each curriculum x tuning seed."""
+    rows = [{**{k: v for k, v in r.items() if k != "dir"}, "path": str(r["dir"] / "final")}
+            for r in training_runs(cfg) if (r["dir"] / "final" / "config.json").exists()]
+    return pd.DataFrame(rows, columns=R.REGISTRY_COLUMNS)
 
 
 def write_registry(cfg: StudyConfig) -> Path:
@@ -135,7 +150,8 @@ def reply_losses(cfg: StudyConfig) -> pd.DataFrame:
     for m in models(cfg).itertuples():
         model, tok = load_causal_lm(m.path)
         for name, exs in heldout_examples(cfg, tok).items():
-            rows.append({"model": m.model, "size": m.size, "condition": m.condition, "heldout": name,
+            rows.append({"model": m.model, "size": m.size, "condition": m.condition, "pretrain_seed": m.pretrain_seed,
+                         "tune_seed": m.tune_seed, "heldout": name,
                          "pairs": len(exs), "reply_loss": reply_token_loss(model, exs, cfg.tuning.eval_batch_size)})
     return pd.DataFrame(rows)
 
@@ -143,7 +159,7 @@ def reply_losses(cfg: StudyConfig) -> pd.DataFrame:
 def parameter_table(cfg: StudyConfig) -> pd.DataFrame:
     rows = []
     for size in cfg.pretrain.sizes:
-        path = pretrain_dir(cfg, size) / "final"
+        path = pretrain_dir(cfg, size, cfg.pretrain.run_seeds[0]) / "final"
         if (path / "config.json").exists():
             rows.append({"size": size, "parameters": count_parameters(load_causal_lm(path)[0])})
     return pd.DataFrame(rows)

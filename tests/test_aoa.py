@@ -391,9 +391,12 @@ def write_study_registry(cfg, final, few):
     """The tiny model as the base of two sizes (`few`: 2 checkpoints only) and as a tuned model."""
     from classit_utils import results as R
     R.write_registry(cfg, pd.DataFrame([
-        {"model": "classit-tiny-base", "size": "tiny", "condition": "base", "path": str(final)},
-        {"model": "classit-small-base", "size": "small", "condition": "base", "path": str(few / "final")},
-        {"model": "classit-tiny-conv", "size": "tiny", "condition": "conv", "path": str(final)}],
+        {"model": "classit-tiny-base", "size": "tiny", "condition": "base", "pretrain_seed": 0, "tune_seed": -1,
+         "path": str(final)},
+        {"model": "classit-small-base", "size": "small", "condition": "base", "pretrain_seed": 0, "tune_seed": -1,
+         "path": str(few / "final")},
+        {"model": "classit-tiny-conv", "size": "tiny", "condition": "conv", "pretrain_seed": 0, "tune_seed": 0,
+         "path": str(final)}],
         columns=R.REGISTRY_COLUMNS))
 
 
@@ -416,7 +419,7 @@ def test_run_all_scores_every_base_model_and_skips_with_a_reason(study):
     from classit_utils import results as R
     cfg, _, _ = study
     table = A.run_all(cfg)
-    assert list(table.columns) == ["model", "size", "condition", "status", "reason", "n_words", "r", "p",
+    assert list(table.columns) == ["model", "size", "condition", "pretrain_seed", "tune_seed", "status", "reason", "n_words", "r", "p",
                                    "checkpoints"]
     assert table["model"].tolist() == ["classit-tiny-base", "classit-small-base"]   # base only, registry order
     ok, skipped = table.iloc[0], table.iloc[1]

@@ -81,6 +81,8 @@ def test_missing_params_file(tmp_path):
     (lambda r: r["finetune"]["config"].update(selections=["valid", "valid"]), "params/demo.yaml: finetune.config.selections: must be distinct values of valid, heldout"),
     (lambda r: r["finetune"].update(tasks=["rte", "cola"]), "params/demo.yaml: finetune.tasks: unknown task 'cola'"),
     (lambda r: r["finetune"].update(seeds=[0, 0]), "params/demo.yaml: finetune.seeds: need distinct integers >= 0 (got [0, 0])"),
+    (lambda r: r["tuning"].update(seeds=[1, 1]), "params/demo.yaml: tuning.seeds: must be distinct non-negative integers, at least one (got [1, 1])"),
+    (lambda r: r["pretrain"].update(seeds=[]), "params/demo.yaml: pretrain.seeds: must be distinct non-negative integers, at least one (got [])"),
 ])
 def test_nested_training_model_and_finetune_sections_are_typed(mutate, expected):
     assert _err(mutate).startswith(expected)
@@ -153,3 +155,22 @@ def test_names_a_notebook_defines_itself_are_not_parameters():
 def test_relative_params_paths_resolve_from_the_repository_root(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert load_config("params/demo.yaml", check_paths=False).profile == "demo"
+
+
+def test_replicate_seeds_name_every_run_of_the_design():
+    from classit_utils import results as R
+    raw = copy.deepcopy(DEMO)
+    raw["seed"] = 3
+    raw["tuning"].pop("seeds")
+    cfg = parse_config(raw, check_paths=False)
+    assert cfg.pretrain.run_seeds == (3,) and cfg.tuning.run_seeds == (3,)     # default: one run, the study seed
+    raw["pretrain"]["seeds"], raw["tuning"]["seeds"], raw["tuning"]["curricula"] = [0, 4], [1, 2], ["conv", "qa"]
+    cfg = parse_config(raw, check_paths=False)
+    assert cfg.pretrain.train_for(4).seed == 4 and cfg.tuning.train_for(2).seed == 2
+    assert cfg.pretrain.train_for(4).lr == cfg.pretrain.train.lr
+    runs = R.training_runs(cfg)
+    assert [r["model"] for r in runs[:5]] == ["classit-tiny-base-p0", "classit-tiny-conv-p0-s1", "classit-tiny-conv-p0-s2",
+                                              "classit-tiny-qa-p0-s1", "classit-tiny-qa-p0-s2"]
+    assert len(runs) == 2 * (1 + 2 * 2) and runs[5]["model"] == "classit-tiny-base-p4"
+    assert runs[6]["dir"] == cfg.run_dir / "02_instruction_tuning" / "tiny-conv-p4-s1"
+    assert {(r["pretrain_seed"], r["tune_seed"]) for r in runs if r["condition"] == "base"} == {(0, -1), (4, -1)}

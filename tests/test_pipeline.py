@@ -179,30 +179,43 @@ def test_notebook_chain_runs_and_second_run_skips(tmp_path):
     assert [(m["size"], m["steps"]) for m in pre["models"]] == [("tiny", 6)]
     assert pre["models"][0]["val_loss"] > 0 and pre["models"][0]["parameters"] > 0
     from classit_utils.train import checkpoint_name
-    assert (tmp_path / "run" / "01_pretrain" / "tiny" / checkpoint_name(500) / "config.json").exists()
+    assert (tmp_path / "run" / "01_pretrain" / "tiny-p0" / checkpoint_name(500) / "config.json").exists()
     it = json.loads((tmp_path / "run" / "02_instruction_tuning" / "metrics.json").read_text())["metrics"]
-    assert it["models"] == ["classit-tiny-base", "classit-tiny-conv", "classit-tiny-seq_qa_conv"]
+    # the demo's two tuning seeds: every curriculum tuned twice from the one base, names carrying the replicate
+    assert it["models"] == ["classit-tiny-base-p0", "classit-tiny-conv-p0-s0", "classit-tiny-conv-p0-s1",
+                            "classit-tiny-seq_qa_conv-p0-s0", "classit-tiny-seq_qa_conv-p0-s1"]
     losses = it["reply_loss"]
-    # tuning on conversational pairs lowers the reply loss on held-out conversational pairs
-    assert losses["classit-tiny-conv/conv"] < losses["classit-tiny-base/conv"]
+    # tuning on conversational pairs lowers the reply loss on held-out conversational pairs, in both replicates,
+    # and the replicates differ (the seed draws the IT data order)
+    for s in (0, 1):
+        assert losses[f"classit-tiny-conv-p0-s{s}/conv"] < losses["classit-tiny-base-p0/conv"]
+    assert losses["classit-tiny-conv-p0-s0/conv"] != losses["classit-tiny-conv-p0-s1/conv"]
     blimp = json.loads((tmp_path / "run" / "03_eval_blimp" / "metrics.json").read_text())["metrics"]
-    assert set(blimp["scores"]) == set(it["models"]) and 0 <= blimp["scores"]["classit-tiny-base"]["blimp"] <= 100
+    assert set(blimp["scores"]) == set(it["models"]) and 0 <= blimp["scores"]["classit-tiny-base-p0"]["blimp"] <= 100
     for stage, task in [("04_eval_ewok", "ewok"), ("05_eval_entity_tracking", "entity_tracking"),
                         ("06_eval_wug", "wug_adj"), ("07_eval_reading", "reading")]:
         m = json.loads((tmp_path / "run" / stage / "metrics.json").read_text())["metrics"]
-        assert task in m["scores"]["classit-tiny-conv"], stage
+        assert task in m["scores"]["classit-tiny-conv-p0-s1"], stage
     from classit_utils import results
     from classit_utils.config import load_config
     items = results.zero_shot_items(load_config(params))
     by_task = items.groupby("task")["subtask"].unique()
     assert set(by_task.index) == {"blimp", "supplement", "comps", "ewok", "entity_tracking"}
+    runs = items[["model", "condition", "pretrain_seed", "tune_seed"]].drop_duplicates().sort_values("model")
+    assert runs.values.tolist() == [["classit-tiny-base-p0", "base", 0, -1], ["classit-tiny-conv-p0-s0", "conv", 0, 0],
+                                    ["classit-tiny-conv-p0-s1", "conv", 0, 1],
+                                    ["classit-tiny-seq_qa_conv-p0-s0", "seq_qa_conv", 0, 0],
+                                    ["classit-tiny-seq_qa_conv-p0-s1", "seq_qa_conv", 0, 1]]
     assert "turn_taking" in set(by_task["supplement"]) and "turn_taking" not in set(by_task["blimp"])
     ft = json.loads((tmp_path / "run" / "08_finetune_glue" / "metrics.json").read_text())["metrics"]
-    assert set(ft["valid"]) == set(it["models"]) and "rte" in ft["valid"]["classit-tiny-base"]
+    assert set(ft["valid"]) == set(it["models"]) and "rte" in ft["valid"]["classit-tiny-base-p0"]
     st = json.loads((tmp_path / "run" / "09_statistics" / "metrics.json").read_text())["metrics"]
     assert {c["claim"] for c in st["claims"]} >= {"ft_it", "zs_it"}
     assert all(c["verdict"] in ("supported", "not supported", "inconclusive") for c in st["claims"])
-    assert {p.name for p in (tmp_path / "figures").glob("*.png")} >= {"zscores.png", "effects_finetune.png", "loss_curves.png"}
+    # two tuning seeds per curriculum: the claims rest on run-level intervals over 2 runs per condition
+    assert st["runs_per_condition"] == {"tiny/conv": 2, "tiny/seq_qa_conv": 2}
+    assert all(c["n_runs"] == 2 for c in st["claims"]) and len(st["claims_item_level"]) == len(st["claims"])
+    assert {p.name for p in (tmp_path / "figures").glob("*.png")} >= {"zscores.png", "effects_finetune.png", "loss_curves.png", "run_spread.png"}
     assert (tmp_path / "run" / "notebooks" / "00_data.ipynb").exists()
     assert (tmp_path / "run" / "appendix" / "00_data.html").stat().st_size > 10_000
     assert "00_data" in (tmp_path / "run" / "appendix" / "index.html").read_text()

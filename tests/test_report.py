@@ -36,7 +36,8 @@ def test_finetune_tables_average_seeds_of_the_headline_metric():
 
     from classit_utils.config import load_config
     cfg = load_config(Path(__file__).resolve().parent.parent / "params" / "demo.yaml", check_paths=False)
-    rows = [{"model": "m", "size": "tiny", "condition": "base", "task": t, "seed": s, "selection": sel,
+    rows = [{"model": "m", "size": "tiny", "condition": "base", "pretrain_seed": 0, "tune_seed": -1, "task": t,
+             "seed": s, "selection": sel,
              "metric": metric, "value": v, "unit": "%", "headline": metric == ("f1" if t == "mrpc" else "accuracy"),
              "status": "ok"}
             for t, metric, vals in [("rte", "accuracy", (50.0, 60.0)), ("mrpc", "f1", (70.0, 80.0)),
@@ -73,3 +74,16 @@ def test_effects_and_claims_tables_are_short_and_say_when_there_is_no_test():
 @pytest.mark.parametrize("x,d,text", [(-0.0004, 3, "0.000"), (-1.25, 1, "−1.2"), (3, 2, "3.00"), (None, 1, "–")])
 def test_number_format(x, d, text):
     assert report.number(x, d) == text
+
+
+def test_spread_table_gives_mean_sd_and_runs_per_condition():
+    res = pd.DataFrame([
+        {"model": "b", "size": "tiny", "condition": "base", "kind": "zero-shot", "task": "blimp", "metric": "accuracy",
+         "score": 60.0},
+        {"model": "c0", "size": "tiny", "condition": "conv", "kind": "zero-shot", "task": "blimp", "metric": "accuracy",
+         "score": 61.0},
+        {"model": "c1", "size": "tiny", "condition": "conv", "kind": "zero-shot", "task": "blimp", "metric": "accuracy",
+         "score": 63.0}])
+    t = report.spread_table(res)
+    # SD of (61, 63) with ddof 1 is sqrt(2) = 1.414: one decimal for accuracy
+    assert t.loc[("tiny", "zero-shot", "blimp (accuracy, %)")].tolist() == ["60.0 (1)", "62.0 ± 1.4 (2)"]

@@ -63,20 +63,20 @@ def test_training_stages_under_torchrun_equal_one_process(data_stage, monkeypatc
     two = _cfg(two_raw, tmp / "two", nproc_per_node=2)
     two.run_dir.mkdir(parents=True, exist_ok=True)
     (two.run_dir / "00_data").symlink_to(one.run_dir / "00_data")
-    a = trainstage.run_pretraining(one, "tiny")
-    b = trainstage.run_pretraining(two, "tiny")          # torchrun, 2 gloo ranks
+    a = trainstage.run_pretraining(one, "tiny", 0)
+    b = trainstage.run_pretraining(two, "tiny", 0)          # torchrun, 2 gloo ranks
     assert a.step == b.step > 0 and a.tokens_seen == b.tokens_seen
     assert json.loads((b.out_dir / "train_config.json").read_text())["world_size"] == 2
     assert (b.out_dir / "launch_config.json").is_file() and list((b.out_dir / "torchrun_logs").rglob("stderr.log"))
     wa, wb = _weights(a.final_dir), _weights(b.final_dir)
     assert max((wa[k] - wb[k]).abs().max().item() for k in wa) < 1e-5
-    ta = trainstage.run_tuning(one, "tiny", "conv")
-    tb = trainstage.run_tuning(two, "tiny", "conv")
+    ta = trainstage.run_tuning(one, "tiny", "conv", 0, 0)
+    tb = trainstage.run_tuning(two, "tiny", "conv", 0, 0)
     assert ta.step == tb.step > 0
     wa, wb = _weights(ta.final_dir), _weights(tb.final_dir)
     assert max((wa[k] - wb[k]).abs().max().item() for k in wa) < 1e-5
     # a finished run is found again, with no new torchrun job
-    assert trainstage.run_pretraining(two, "tiny").final_dir == b.final_dir
+    assert trainstage.run_pretraining(two, "tiny", 0).final_dir == b.final_dir
 
 
 def test_a_failing_rank_fails_the_stage_with_its_last_lines(data_stage, monkeypatch):
@@ -86,8 +86,8 @@ def test_a_failing_rank_fails_the_stage_with_its_last_lines(data_stage, monkeypa
     cfg = _cfg(bad, tmp / "bad", nproc_per_node=2)
     cfg.run_dir.mkdir(parents=True, exist_ok=True)
     (cfg.run_dir / "00_data").symlink_to(tmp / "one" / "run" / "00_data")
-    with pytest.raises(RuntimeError, match=r"(?s)torchrun pretrain --size tiny failed.*fewer than one global batch"):
-        trainstage.run_pretraining(cfg, "tiny")
+    with pytest.raises(RuntimeError, match=r"(?s)torchrun pretrain --size tiny --pretrain-seed 0 failed.*fewer than one global batch"):
+        trainstage.run_pretraining(cfg, "tiny", 0)
 
 
 @pytest.fixture(scope="module")
@@ -95,8 +95,8 @@ def trained(data_stage):
     """The tiny study trained to its registry (base + conv), once."""
     tmp, raw = data_stage
     cfg = _cfg(raw, tmp / "one" / "run", nproc_per_node=1)
-    trainstage.run_pretraining(cfg, "tiny")
-    trainstage.run_tuning(cfg, "tiny", "conv")
+    trainstage.run_pretraining(cfg, "tiny", 0)
+    trainstage.run_tuning(cfg, "tiny", "conv", 0, 0)
     trainstage.write_registry(cfg)
     return cfg
 
@@ -127,7 +127,7 @@ def test_ray_fan_out_gives_the_serial_results_and_skips_done_jobs(trained, tmp_p
     drop = ["wall_s"]
     pd.testing.assert_frame_equal(ft_s.drop(columns=drop), ft_r.drop(columns=drop))
     pd.testing.assert_frame_equal(it_s, it_r)
-    for model in ("classit-tiny-base", "classit-tiny-conv"):
+    for model in ("classit-tiny-base-p0", "classit-tiny-conv-p0-s0"):
         for sub in ("blimp/blimp_fast/predictions.json", "blimp/supplement_fast/predictions.json"):
             a = results.zero_shot_root(results.results_dir(serial), model) / sub
             b = results.zero_shot_root(results.results_dir(ray_cfg), model) / sub
@@ -144,5 +144,5 @@ def test_ray_fan_out_gives_the_serial_results_and_skips_done_jobs(trained, tmp_p
     stale = serial.model_dump(mode="json")
     stale["finetune"]["seeds"] = [0, 1, 7]
     finetune.run_all(parse_config(stale, check_paths=False))
-    assert sorted(ran) == sorted(f"{m}/finetune/{t}/seed7" for m in ("classit-tiny-base", "classit-tiny-conv")
+    assert sorted(ran) == sorted(f"{m}/finetune/{t}/seed7" for m in ("classit-tiny-base-p0", "classit-tiny-conv-p0-s0")
                                  for t in serial.finetune.tasks)

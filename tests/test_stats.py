@@ -511,3 +511,20 @@ def test_zero_shot_and_correlation_without_variation_have_no_p_value():
     claims = S.claims_table(zero_shot=items, correlation=corr, n_boot=200)
     assert (claims["verdict"] == "inconclusive").all() and (claims["note"] == S.NO_VARIATION).all()
     assert claims["hypothesis"].tolist() == [S.HYPOTHESES["zs_it"], S.HYPOTHESES["corr_it"].format(task="wug_adj")]
+
+
+def test_plot_run_spread_has_a_dot_per_run_and_a_bar_per_condition(close_figs):
+    rows = [{"model": "b", "size": "tiny", "condition": "base", "task": t, "score": 50.0} for t in ("a", "b", "c")]
+    rows += [{"model": f"{c}{s}", "size": "tiny", "condition": c, "task": t, "score": 50.0 + s}
+             for c in ("conv", "qa") for s in range(3) for t in ("a", "b", "c")]
+    fig = plots.plot_run_spread(pd.DataFrame(rows), ncols=2)
+    close_figs.append(fig)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in visible] == ["a", "b", "c"] and len(fig.axes) == 4   # 2 x 2, one hidden
+    for ax in visible:
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["base", "conv", "qa"]
+        dots = np.concatenate([c.get_offsets() for c in ax.collections if hasattr(c, "get_offsets")
+                               and len(c.get_offsets()) and c.get_offsets().shape[1] == 2 and type(c).__name__ == "PathCollection"])
+        assert len(dots) == 7 and sorted(dots[:, 1]) == [50.0, 50.0, 50.0, 51.0, 51.0, 52.0, 52.0]
+        bars = [c for c in ax.collections if type(c).__name__ == "LineCollection"]
+        assert len(bars) == 3                                # a mean bar per condition
