@@ -8,8 +8,11 @@ correlation items (run effect on the correlation). With no condition effect it c
 rate, FPR); with a planted effect, how often the 95% interval covers it. Each dataset is analysed twice: the
 run-level analysis (`runs="run"`) and the old item-level one (`runs="item"`) on the same data.
 
-    nice .venv/bin/python benchmarks/calibration.py                    # 1,000 datasets per setting
-    nice .venv/bin/python benchmarks/calibration.py --alternatives 100 # the rejected alternatives
+    nice .venv/bin/python benchmarks/calibration.py --kinds zero_shot,finetune     # 1,000 datasets per setting
+    nice .venv/bin/python benchmarks/calibration.py --kinds correlation --datasets 300
+    nice .venv/bin/python benchmarks/calibration.py --alternatives 200             # the rejected alternatives
+
+On a 2-core CPU shared with other work: ~2 h, ~30 min and ~70 min (BinomialBayesMixedGLM: ~4 s a fit).
 
 `tests/test_stats_runs.py` imports the simulators from here (the same simulations, fewer datasets).
 """
@@ -225,11 +228,13 @@ def main(argv=None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--alternatives", type=int, default=0, help="datasets for the rejected alternatives")
     ap.add_argument("--bayes", type=int, default=100, help="of which fitted by BinomialBayesMixedGLM (~4 s each)")
+    ap.add_argument("--alt-kinds", default="zero_shot,correlation")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
     t0 = time.time()
     if args.alternatives:
-        alternatives(args.alternatives, [int(r) for r in args.runs.split(",")], args.seed, n_bayes=args.bayes)
+        alternatives(args.alternatives, [int(r) for r in args.runs.split(",")], args.seed, n_bayes=args.bayes,
+                     kinds=args.alt_kinds.split(","))
         return
     rows = []
     for kind in args.kinds.split(","):
@@ -329,29 +334,39 @@ def _corr_alternatives(data: pd.DataFrame, rng: np.random.Generator, n_boot: int
                                                                           np.mean(draws >= 0))))}
 
 
-def alternatives(n_datasets: int, runs_list, seed: int = 0, n_boot: int = 999, n_bayes: int = 100) -> pd.DataFrame:
+CORR_SETTINGS = {"run sd 0.05, shared noise 0.5": {},                  # the calibration's setting
+                 "run sd 0.10, shared noise 0.8": {"run_sd": 0.1, "shared": 0.8}}   # run variance dominates
+
+
+def alternatives(n_datasets: int, runs_list, seed: int = 0, n_boot: int = 999, n_bayes: int = 100,
+                 kinds=("zero_shot", "correlation")) -> pd.DataFrame:
     """FPR at 0.05 of `conv - base` under the alternatives the issue names (zero-shot: GEE clustered on runs,
-    cluster bootstrap over runs, BinomialBayesMixedGLM; correlation: bootstrap over runs and items together),
-    next to the run-level analysis on the same simulated null data."""
+    cluster bootstrap over runs, BinomialBayesMixedGLM; correlation: bootstrap over runs and items together,
+    in the calibration's setting and one where run variance dominates the item noise), next to the
+    run-level analysis on the same simulated null data."""
     rows = []
     for n_runs in runs_list:
-        rng = np.random.default_rng([seed, n_runs, 99])
-        for kind in ("zero_shot", "correlation"):
+        jobs = [("zero_shot", "", {}, np.random.default_rng([seed, n_runs, 99]))] if "zero_shot" in kinds else []
+        if "correlation" in kinds:
+            jobs += [("correlation", name, kw, np.random.default_rng([seed, n_runs, 99, j + 1]))
+                     for j, (name, kw) in enumerate(CORR_SETTINGS.items())]
+        for kind, setting, kw, rng in jobs:
             t0 = time.time()
             ps = []
             for i in range(n_datasets):
-                data = simulate(kind, rng, n_runs, planted=False)
+                data = simulate(kind, rng, n_runs, planted=False, **kw)
                 p = (_zs_alternatives(data, rng, n_boot, i < n_bayes) if kind == "zero_shot"
                      else _corr_alternatives(data, rng, n_boot))
                 p["run-level (this module)"] = float(analyse(kind, data, "run", seed=i).loc["conv - base", "p"])
                 ps.append(p)
             ps = pd.DataFrame(ps)
             ratio = ps.pop("_se ratio GEE-added / this module") if "_se ratio GEE-added / this module" in ps else None
-            rows += [{"kind": kind, "n_runs": n_runs, "method": m, "datasets": int(ps[m].notna().sum()),
-                      "FPR conv - base": float((ps[m].dropna() < 0.05).mean())} for m in ps]
+            rows += [{"kind": kind + (f" ({setting})" if setting else ""), "n_runs": n_runs, "method": m,
+                      "datasets": int(ps[m].notna().sum()), "FPR conv - base": float((ps[m].dropna() < 0.05).mean())}
+                     for m in ps]
             if ratio is not None:
                 print(f"# SE of run-level t + GEE item variance / this module's: median {ratio.median():.3f}")
-            print(f"# {kind}, {n_runs} runs: {time.time() - t0:.0f} s", flush=True)
+            print(f"# {kind} {setting}, {n_runs} runs: {time.time() - t0:.0f} s", flush=True)
     out = pd.DataFrame(rows)
     print("\nnull datasets (no condition effect), alpha 0.05\n")
     print(markdown(out))

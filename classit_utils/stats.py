@@ -488,22 +488,26 @@ def zero_shot_effects(items: pd.DataFrame, base: str = BASE, contrasts: Contrast
     intervals. The estimand is the population-averaged (marginal) log-odds ratio; with items that differ in
     difficulty it is smaller in magnitude than the conditional (item-specific) one of a mixed model.
     `acc_*`: a paired t-interval over the items every contrasted condition answered. Run-to-run variance is
-    not in these intervals (the note says so): with a run effect of sd 0.25 logits and 3 runs per
-    condition, 45% of null datasets come out 'significant'.
+    not in these intervals (the note says so): with a tuned-run effect of sd 0.25 logits, 2 runs per
+    condition and 200 items x 2 families, 25% of null datasets call `conv - base` significant at 0.05 and
+    42% `sequential - merged` (benchmarks/RESULTS.md; more items, more false positives).
 
     Run level: two stages. (1) per run x task family the empirical logit of the run's accuracy (pooled: the
     mean over families, i.e. task fixed effects; `subtask_effects` is not used) and its item-sampling
     covariance across runs (`_zs_run_values`); (2) the contrast with the run as the unit (`_run_level`):
     tuned runs paired to the base of their pretrain seed, OLS on condition, t-interval from the residual
     variance between runs within conditions, plus the item-sampling variance the runs cannot show (the
-    base's own noise and item-set effects shared within a condition), a method-of-moments term rather than
-    the GEE's whole variance, which would count the tuned runs' item noise twice (conservative by ~7% in SE
-    in our simulations); Satterthwaite df. The estimand is the mean over runs of the run's marginal (over
-    items) log-odds, the GEE's scale. Why not a model with the runs inside: in simulations with 2-3 runs per
-    condition (benchmarks/calibration.py) a GEE clustered on runs (sandwich, one base cluster), a cluster
-    bootstrap over runs (variance short by (n-1)/n, a discrete distribution of n^n resamples) and
-    `BinomialBayesMixedGLM` with crossed item and run effects (variational posterior sd) all reject a true
-    null far above alpha; the two-stage t stays at or below it."""
+    base's own item noise, and item-set effects shared by the runs of a condition): a method-of-moments
+    term, not conservative by design; Satterthwaite df. The estimand is the mean over runs of the run's
+    marginal (over items) log-odds, the GEE's scale. `acc_*` is the same analysis on accuracies.
+    Null simulations (benchmarks/calibration.py; 2 | 3 runs per condition, FPR of `conv - base` at 0.05)
+    decided the method: this one 0.060 | 0.050 (1,000 datasets); adding the item GEE's whole variance
+    instead counts the tuned runs' item noise twice (SE x1.26-1.31, FPR 0.025 | 0.000); no item term at
+    all misses the base's noise (0.075 | 0.080). Models with the runs inside reject far too often (200
+    datasets): a GEE clustered on runs, whose sandwich has a single base cluster and few clusters overall
+    (0.43 | 0.27); a cluster bootstrap over runs, whose variance is short by (n - 1) / n and whose
+    distribution has n^n points (0.51 | 0.29); `BinomialBayesMixedGLM` with crossed item and run effects,
+    whose variational posterior sd is too small with few runs (0.52 | 0.41, 100 datasets)."""
     ZERO_SHOT_ITEMS.validate(items)
     if not items["correct"].isin([0, 1]).all():
         raise ValueError("zero-shot items: `correct` must be 0 or 1")

@@ -466,6 +466,7 @@ def train(cfg: TrainConfig, model: torch.nn.Module, batches: BatchSource, out_di
             ckpt.trim_log(out_dir / LOG_NAME, progress["step"])
     elif env.is_main:
         (out_dir / LOG_NAME).unlink(missing_ok=True)
+    start_step = progress["step"]
     if env.is_main:
         ckpt.write_json(out_dir / CONFIG_NAME, {"train": cfg.model_dump(mode="json"), "model": raw.config.to_dict(),
                                                 "world_size": env.world_size, "total_steps": total})
@@ -523,7 +524,8 @@ def train(cfg: TrainConfig, model: torch.nn.Module, batches: BatchSource, out_di
     final_dir = None
     if progress["step"] >= total:
         final_dir = out_dir / FINAL_NAME
-        if env.is_main:
+        # a finished run found again keeps its saved folder untouched: downstream jobs key on its files' times
+        if env.is_main and not (start_step >= total and (final_dir / "model.safetensors").exists()):
             save_hf(raw, tokenizer, final_dir)
             log.info("%s: %d steps, train loss %s, val loss %s -> %s", desc, total,
                      progress["train_loss"], progress["val_loss"], final_dir)

@@ -160,6 +160,18 @@ def test_resume_equals_uninterrupted_pretraining(tmp_path):
     assert_same_weights(weights(full_model), weights(resumed_model), atol=1e-6)
 
 
+def test_a_finished_run_found_again_leaves_its_final_folder_untouched(tmp_path):
+    """Evaluation and fine-tuning jobs key on the model folder's file sizes and times: rerunning a stale
+    training stage must not rewrite a finished run's `final/`, or every job downstream would run again."""
+    shards = write_shards(tmp_path / "shards")
+    cfg = cfg_(epochs=1)
+    done = train(cfg, tiny(), BlockBatches(shards), tmp_path / "run")
+    stamps = {p.name: p.stat().st_mtime_ns for p in done.final_dir.iterdir()}
+    again = train(cfg, tiny(seed=5), BlockBatches(shards), tmp_path / "run")
+    assert again.finished and again.final_dir == done.final_dir and again.step == done.step
+    assert {p.name: p.stat().st_mtime_ns for p in again.final_dir.iterdir()} == stamps
+
+
 def test_resume_equals_uninterrupted_across_curriculum_phases(tmp_path):
     phases = [it_examples(16, seed=1, topic=20), it_examples(24, seed=2, topic=30)]
     cfg = cfg_(epochs=2, grad_accum_steps=2, micro_batch_size=2)      # 4 + 6 steps per epoch -> 20
