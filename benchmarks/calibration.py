@@ -12,7 +12,7 @@ run-level analysis (`runs="run"`) and the old item-level one (`runs="item"`) on 
     nice .venv/bin/python benchmarks/calibration.py --kinds correlation --datasets 300
     nice .venv/bin/python benchmarks/calibration.py --alternatives 200             # the rejected alternatives
 
-On a 2-core CPU shared with other work: ~2 h, ~30 min and ~70 min (BinomialBayesMixedGLM: ~4 s a fit).
+On the 2-core CPU container shared with other work: 6,128 s, 1,092 s and ~78 min (BinomialBayesMixedGLM ~4 s a fit).
 
 `tests/test_stats_runs.py` imports the simulators from here (the same simulations, fewer datasets).
 """
@@ -228,7 +228,7 @@ def main(argv=None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--alternatives", type=int, default=0, help="datasets for the rejected alternatives")
     ap.add_argument("--bayes", type=int, default=100, help="of which fitted by BinomialBayesMixedGLM (~4 s each)")
-    ap.add_argument("--alt-kinds", default="zero_shot,correlation")
+    ap.add_argument("--alt-kinds", default="zero_shot,correlation", help="and/or finetune")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
     t0 = time.time()
@@ -334,6 +334,19 @@ def _corr_alternatives(data: pd.DataFrame, rng: np.random.Generator, n_boot: int
                                                                           np.mean(draws >= 0))))}
 
 
+def _ft_alternatives(data: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """p of `conv - base` and `IT - base` (fine-tuning pooled run means, no effect) with the containment df
+    (tuned runs - IT conditions) and with the Satterthwaite df this module uses."""
+    runs = S._runs_of(data, S.BASE)
+    tasks = sorted(data["task"].unique())
+    cell = data.groupby(["task", "model"])["value"].agg(["mean", "count", "var"])
+    values, cov, df_seed = S._ft_run_values(cell, runs, tasks)
+    cons = {"conv - base": {"conv": 1.0, S.BASE: -1.0}, **S.it_vs_base(data["condition"])}
+    return {f"run means, {how}": {name: S._run_level(runs, values, w, 0.05, S.BASE, cov, df_seed, satterthwaite=sat).p
+                                  for name, w in cons.items()}
+            for how, sat in (("containment df", False), ("Satterthwaite df (this module)", True))}
+
+
 CORR_SETTINGS = {"run sd 0.05, shared noise 0.5": {},                  # the calibration's setting
                  "run sd 0.10, shared noise 0.8": {"run_sd": 0.1, "shared": 0.8}}   # run variance dominates
 
@@ -342,11 +355,13 @@ def alternatives(n_datasets: int, runs_list, seed: int = 0, n_boot: int = 999, n
                  kinds=("zero_shot", "correlation")) -> pd.DataFrame:
     """FPR at 0.05 of `conv - base` under the alternatives the issue names (zero-shot: GEE clustered on runs,
     cluster bootstrap over runs, BinomialBayesMixedGLM; correlation: bootstrap over runs and items together,
-    in the calibration's setting and one where run variance dominates the item noise), next to the
-    run-level analysis on the same simulated null data."""
+    in the calibration's setting and one where run variance dominates the item noise; fine-tuning: the
+    containment df, also for `IT - base`), next to the run-level analysis on the same simulated null data."""
     rows = []
     for n_runs in runs_list:
         jobs = [("zero_shot", "", {}, np.random.default_rng([seed, n_runs, 99]))] if "zero_shot" in kinds else []
+        if "finetune" in kinds:
+            jobs.append(("finetune", "", {}, np.random.default_rng([seed, n_runs, 99, 0])))
         if "correlation" in kinds:
             jobs += [("correlation", name, kw, np.random.default_rng([seed, n_runs, 99, j + 1]))
                      for j, (name, kw) in enumerate(CORR_SETTINGS.items())]
@@ -355,10 +370,20 @@ def alternatives(n_datasets: int, runs_list, seed: int = 0, n_boot: int = 999, n
             ps = []
             for i in range(n_datasets):
                 data = simulate(kind, rng, n_runs, planted=False, **kw)
+                if kind == "finetune":
+                    ps.append(_ft_alternatives(data))
+                    continue
                 p = (_zs_alternatives(data, rng, n_boot, i < n_bayes) if kind == "zero_shot"
                      else _corr_alternatives(data, rng, n_boot))
                 p["run-level (this module)"] = float(analyse(kind, data, "run", seed=i).loc["conv - base", "p"])
                 ps.append(p)
+            if kind == "finetune":
+                for m in ps[0]:
+                    p = pd.DataFrame([x[m] for x in ps])
+                    rows.append({"kind": kind, "n_runs": n_runs, "method": m, "datasets": len(p),
+                                 **{f"FPR {c}": float((p[c] < 0.05).mean()) for c in p}})
+                print(f"# {kind}, {n_runs} runs: {time.time() - t0:.0f} s", flush=True)
+                continue
             ps = pd.DataFrame(ps)
             ratio = ps.pop("_se ratio GEE-added / this module") if "_se ratio GEE-added / this module" in ps else None
             rows += [{"kind": kind + (f" ({setting})" if setting else ""), "n_runs": n_runs, "method": m,
