@@ -276,29 +276,32 @@ class TrainConfig(Section):
         return v
 
 
-def _replicate_seeds(cls, v: tuple[int, ...] | None) -> tuple[int, ...] | None:
-    if v is not None and (not v or len(set(v)) != len(v) or min(v) < 0):
-        raise ValueError(f"must be distinct non-negative integers, at least one (got {list(v)})")
-    return v
-
-
-class PretrainConfig(Section):
-    """Pretraining runs: one model per size and seed."""
-    sizes: tuple[str, ...] = ("100m", "140m")
-    # one pretraining run per seed (init, data order, dropout), each tuned on every curriculum and tuning
-    # seed; default: one run with `train.seed`
+class Replicated(Section):
+    """A training section run once per seed of `seeds` (the replicates); default one run with `train.seed`."""
     seeds: tuple[int, ...] | None = None
-    model: ModelShape = ModelShape()
     train: TrainConfig = TrainConfig()
-    _seeds = field_validator("seeds")(_replicate_seeds)
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds(cls, v: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if v is not None and (not v or len(set(v)) != len(v) or min(v) < 0):
+            raise ValueError(f"must be distinct non-negative integers, at least one (got {list(v)})")
+        return v
 
     @property
     def run_seeds(self) -> tuple[int, ...]:
         return self.seeds if self.seeds is not None else (self.train.seed,)
 
     def train_for(self, seed: int) -> TrainConfig:
-        """The training config of the run with pretraining seed `seed`."""
+        """The training config of the replicate with seed `seed`."""
         return self.train.model_copy(update={"seed": seed})
+
+
+class PretrainConfig(Replicated):
+    """Pretraining runs: one model per size and seed (`seeds`: init, data order, dropout; each base is tuned
+    on every curriculum and tuning seed)."""
+    sizes: tuple[str, ...] = ("100m", "140m")
+    model: ModelShape = ModelShape()
 
     @model_validator(mode="after")
     def _valid(self) -> "PretrainConfig":
@@ -314,27 +317,15 @@ class PretrainConfig(Section):
         return self
 
 
-class TuningConfig(Section):
-    """Instruction tuning of every pretrained size on each curriculum; `train.epochs` is per phase."""
+class TuningConfig(Replicated):
+    """Instruction tuning of every pretrained base on each curriculum, once per seed of `seeds` (the same base;
+    the seed draws the IT data order and dropout); `train.epochs` is per phase."""
     curricula: tuple[str, ...] = CURRICULA
     reply_only_loss: bool = True
     max_length: int | None = Field(None, ge=8)
     group_by_length: bool = False
     eval_batch_size: int = Field(16, ge=1)
-    # replicates: each curriculum is tuned once per seed from the same pretrained base (IT data order,
-    # dropout); default: one run with `train.seed`
-    seeds: tuple[int, ...] | None = None
-    train: TrainConfig = TrainConfig()
     _curricula = field_validator("curricula")(_known("curriculum", CURRICULA))
-    _seeds = field_validator("seeds")(_replicate_seeds)
-
-    @property
-    def run_seeds(self) -> tuple[int, ...]:
-        return self.seeds if self.seeds is not None else (self.train.seed,)
-
-    def train_for(self, seed: int) -> TrainConfig:
-        """The training config of the run with tuning seed `seed`."""
-        return self.train.model_copy(update={"seed": seed})
 
 
 # ------------------------------------------------------------------------------------------- evaluation

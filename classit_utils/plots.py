@@ -217,7 +217,11 @@ def plot_run_spread(summary: pd.DataFrame, title: str | None = None, ncols: int 
     """Run-to-run spread next to the condition differences: per task (one panel each, its own y scale) one dot
     per run (trained model) at its condition, a bar at the condition's mean, and a dashed line at the base's
     mean. Dots of one condition as far apart as the conditions' bars mean the differences are within
-    training noise. Sizes are told apart by colour. Input: `SUMMARY` (`model, size, condition, task, score`)."""
+    training noise. Sizes are told apart by colour. Input: `SUMMARY` (`model, size, condition, task, score`); with
+    a `kind` column (`results.headline_table`), fine-tuning tasks are titled "<task> (ft)"."""
+    if "kind" in summary:
+        summary = summary.assign(task=summary["task"].where(summary["kind"] != "fine-tuning",
+                                                            summary["task"] + " (ft)"))
     tasks = list(tasks) if tasks is not None else list(dict.fromkeys(summary["task"]))
     if not tasks:
         raise ValueError("plot_run_spread: no tasks")

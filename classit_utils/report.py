@@ -141,6 +141,22 @@ def spread_table(res: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def runs_per_condition(res: pd.DataFrame) -> pd.Series:
+    """Runs (models) of each IT condition, by (size, condition), from any table with `model, size, condition`."""
+    from .stats import BASE
+    return res[res["condition"] != BASE].groupby(["size", "condition"])["model"].nunique()
+
+
+def runs_note(runs_per: pd.Series) -> Note:
+    """One line: how many runs each IT condition has, and, with one, that run variance is not estimable."""
+    from .stats import ONE_RUN
+    if runs_per.empty:
+        return Note("No tuned runs.")
+    lo, hi = int(runs_per.min()), int(runs_per.max())
+    text = f"Runs per IT condition: {lo}" + (f"–{hi}" if hi > lo else "") + "."
+    return Note(text + (f" {ONE_RUN[0].upper()}{ONE_RUN[1:]}." if hi < 2 else ""))
+
+
 def effects_table(eff: pd.DataFrame) -> pd.DataFrame:
     """An effects table (`stats.EFFECTS`, plus `p_holm` and `note` when present) cut to what a reader needs:
     comparison, estimate, 95% interval, p, Holm p, n (and the note, when any row has one)."""

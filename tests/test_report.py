@@ -87,3 +87,12 @@ def test_spread_table_gives_mean_sd_and_runs_per_condition():
     t = report.spread_table(res)
     # SD of (61, 63) with ddof 1 is sqrt(2) = 1.414: one decimal for accuracy
     assert t.loc[("tiny", "zero-shot", "blimp (accuracy, %)")].tolist() == ["60.0 (1)", "62.0 ± 1.4 (2)"]
+
+
+def test_runs_note_counts_runs_per_it_condition_and_says_when_run_variance_is_not_estimable():
+    rows = lambda n: pd.DataFrame([{"model": "b", "size": "tiny", "condition": "base"}] + [  # noqa: E731
+        {"model": f"{c}{s}", "size": "tiny", "condition": c} for c in ("conv", "qa") for s in range(n)])
+    per = report.runs_per_condition(rows(3))
+    assert per.to_dict() == {("tiny", "conv"): 3, ("tiny", "qa"): 3}
+    assert str(report.runs_note(per)) == "Runs per IT condition: 3."
+    assert "not estimable" in str(report.runs_note(report.runs_per_condition(rows(1))))
